@@ -1,0 +1,168 @@
+"""The embedded store: one DuckDB file, one typed table per record type.
+
+Every table holds every record ever accepted (entity versions included), so
+any snapshot `as_of` can be rebuilt. Instants are naive `TIMESTAMP`s in UTC
+with millisecond precision.
+
+The read API is `Snapshot`: it defines, on a connection, one view per record
+type holding what a workspace looked like at `as_of`:
+
+- `s_<type>`: the visible records of the type (`at <= as_of`);
+- `e_<type>` (entities only): the latest visible version of each entity
+  (ties: greatest record id).
+
+Later code (exports, checks) reads only these views.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from cxport.errors import StoreError
+from cxport.records import RECORD_TYPES, RecordType
+
+SCHEMA_VERSION = 1
+
+Connection = duckdb.DuckDBPyConnection
+
+
+def table_ddl(rt: RecordType) -> str:
+    cols = ",\n  ".join(f'"{f.name}" {f.sql_type}' for f in rt.fields)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {rt.table} (\n"
+        "  workspace VARCHAR NOT NULL,\n"
+        "  record_id VARCHAR NOT NULL,\n"
+        "  at TIMESTAMP NOT NULL,\n"
+        f"  {cols},\n"
+        "  content_hash VARCHAR NOT NULL,\n"
+        "  batch_id BIGINT NOT NULL\n"
+        ")"
+    )
+
+
+def _migrate_to_1(con: Connection) -> None:
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS batches (batch_id BIGINT PRIMARY KEY, workspace VARCHAR NOT NULL,"
+        " source VARCHAR, ingested_at TIMESTAMP NOT NULL, records BIGINT NOT NULL)"
+    )
+    # Every record id of a workspace, whatever its type: idempotency and conflicts.
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS record_ids (workspace VARCHAR NOT NULL, record_id VARCHAR NOT NULL,"
+        " type VARCHAR NOT NULL, content_hash VARCHAR NOT NULL)"
+    )
+    for rt in RECORD_TYPES:
+        con.execute(table_ddl(rt))
+
+
+# Migration n takes a store at version n-1 to version n.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_to_1}
+
+
+def schema_version(con: Connection) -> int:
+    con.execute("CREATE TABLE IF NOT EXISTS cxport_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    row = con.execute("SELECT value FROM cxport_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: Connection) -> None:
+    """Bring the store's schema to SCHEMA_VERSION, one step at a time."""
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store has schema version {current}, newer than this cxport ({SCHEMA_VERSION})"
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        con.execute("BEGIN")
+        MIGRATIONS[version](con)
+        con.execute(
+            "INSERT OR REPLACE INTO cxport_meta VALUES ('schema_version', ?)", [str(version)]
+        )
+        con.execute("COMMIT")
+
+
+def open_store(path: str | Path, read_only: bool = False) -> Connection:
+    """Open (creating on first use) the store at `path`, migrated."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise StoreError(f"no store at {path}")
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open the store {path}: {exc}") from exc
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        migrate(con)
+    elif schema_version_readonly(con) != SCHEMA_VERSION:
+        raise StoreError(f"the store {path} needs a migration: open it once for writing")
+    return con
+
+
+def schema_version_readonly(con: Connection) -> int:
+    try:
+        row = con.execute("SELECT value FROM cxport_meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:
+        return 0
+    return int(row[0]) if row else 0
+
+
+@contextmanager
+def connect(path: str | Path, read_only: bool = False) -> Iterator[Connection]:
+    con = open_store(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def to_utc_naive(t: dt.datetime) -> dt.datetime:
+    """An aware instant as the store keeps it: naive UTC, truncated to the millisecond."""
+    if t.tzinfo is None:
+        raise ValueError("instant without a time zone")
+    t = t.astimezone(dt.UTC).replace(tzinfo=None)
+    return t.replace(microsecond=t.microsecond - t.microsecond % 1000)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a workspace looked like at `as_of` (UTC, naive or aware)."""
+
+    workspace: str
+    as_of: dt.datetime
+
+    def define(self, con: Connection, prefix: str = "") -> None:
+        """Create the temporary `s_*` and `e_*` views of this snapshot on `con`."""
+        as_of = self.as_of if self.as_of.tzinfo is None else to_utc_naive(self.as_of)
+        ws = self.workspace.replace("'", "''")
+        ts = as_of.isoformat(sep=" ", timespec="milliseconds")
+        for rt in RECORD_TYPES:
+            cols = ", ".join(["record_id", "at", *(f'"{f.name}"' for f in rt.fields)])
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {prefix}s_{rt.name} AS SELECT {cols} FROM {rt.table}"
+                f" WHERE workspace = '{ws}' AND at <= TIMESTAMP '{ts}'"
+            )
+            if rt.entity_key:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {prefix}e_{rt.name} AS SELECT * FROM {prefix}s_{rt.name}"
+                    f" QUALIFY row_number() OVER (PARTITION BY {rt.entity_key}"
+                    " ORDER BY at DESC, record_id DESC) = 1"
+                )
+
+
+def record_counts(con: Connection, workspace: str | None = None) -> dict[str, int]:
+    """Stored records per type (all workspaces when `workspace` is None)."""
+    out = {}
+    for rt in RECORD_TYPES:
+        if workspace is None:
+            row = con.execute(f"SELECT count(*) FROM {rt.table}").fetchone()
+        else:
+            row = con.execute(
+                f"SELECT count(*) FROM {rt.table} WHERE workspace = ?", [workspace]
+            ).fetchone()
+        out[rt.name] = int(row[0]) if row else 0
+    return out
