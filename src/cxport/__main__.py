@@ -1,0 +1,3 @@
+from cxport.cli import main
+
+main()

@@ -1,0 +1,69 @@
+"""Export definitions are data: columns (id, headers, type) and one query.
+
+Each export lives in its own module under `cxport.exports.defs` and is
+registered in `EXPORTS` (defs/__init__.py). The query is DuckDB SQL kept to a
+portable subset; it reads only the snapshot views (`s_*`, `e_*`, see
+`cxport.store.Snapshot`), the derived facts (`f_*`, see
+`cxport.exports.facts`) and the request tables:
+
+- `req` (one row): `start_at`, `end_at` (the range `[start, end)` as naive
+  UTC TIMESTAMPs), `as_of` (naive UTC), `filtered` (BOOLEAN: a channel
+  filter was given), `scheduled` (BOOLEAN);
+- `req_channel(channel_id)`: the selected channels (empty when not filtered).
+
+It returns one column per `Column`, named by the column's `id`, in order,
+typed as `ColType` says, with `ORDER BY` as the export's row order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ColType(StrEnum):
+    """The value a query gives for a column, and so how it is written."""
+
+    ID = "id"  # VARCHAR: an ingested id; never formula-guarded
+    TEXT = "text"  # VARCHAR: user or entity text; formula-guarded
+    IDS = "ids"  # VARCHAR: list of ids already joined by cx_list(); not guarded
+    TEXTS = "texts"  # VARCHAR: list of texts already joined by cx_list(); guarded as one string
+    TIMESTAMP = "timestamp"  # TIMESTAMP (naive UTC); written in the export's zone
+    DURATION = "duration"  # BIGINT milliseconds; written as whole seconds, truncated
+    COUNT = "count"  # BIGINT
+    DECIMAL2 = "decimal2"  # DOUBLE; written with two decimals, half away from zero
+    BOOL = "bool"  # BOOLEAN; true / false
+
+    @property
+    def guarded(self) -> bool:
+        return self in (ColType.TEXT, ColType.TEXTS)
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str  # the query's column name (snake_case)
+    en: str  # English header
+    pt: str  # pt-BR header
+    type: ColType
+
+    def header(self, lang: str) -> str:
+        return self.pt if lang == "pt-BR" else self.en
+
+
+@dataclass(frozen=True)
+class ExportDef:
+    name: str  # e.g. "resolved-conversations"
+    title: str  # e.g. "Resolved Conversations"
+    columns: tuple[Column, ...]
+    sql: str
+    facts: tuple[str, ...] = ()  # derived facts the query reads (names in cxport.exports.facts)
+    date_range_filters: bool = True  # False: the range is only carried (open-conversations)
+
+
+def columns(spec: str) -> tuple[Column, ...]:
+    """Columns from a table written one per line: `id | English | pt-BR | type`."""
+    out = []
+    for line in spec.strip().splitlines():
+        cid, en, pt, kind = (part.strip() for part in line.split("|"))
+        out.append(Column(cid, en, pt, ColType(kind)))
+    return tuple(out)

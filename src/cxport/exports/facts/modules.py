@@ -1,0 +1,7 @@
+"""The list of every derived fact (each module defines its own)."""
+
+from __future__ import annotations
+
+from cxport.exports.facts import Fact
+
+ALL_FACTS: tuple[Fact, ...] = ()

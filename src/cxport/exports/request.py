@@ -1,0 +1,96 @@
+"""An export request and the instants it stands for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cxport.errors import UsageError
+
+UTC = dt.UTC
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise UsageError(f"--tz: unknown time zone {name!r}") from exc
+
+
+def first_instant_on_or_after(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """The first instant whose local date in `tz` is on or after `day` (naive UTC).
+
+    Handles a skipped midnight (the day starts at 01:00) and a skipped day
+    (the first instant of the next day that exists).
+    """
+    # Local midnight of `day` may not exist; search the UTC instants around it.
+    guess = dt.datetime.combine(day, dt.time(), tzinfo=UTC) - dt.timedelta(days=2)
+    lo, hi = guess, guess + dt.timedelta(days=4)
+    # Local date is non-decreasing in UTC time: bisect to the second.
+    while (hi - lo) > dt.timedelta(seconds=1):
+        mid = lo + (hi - lo) / 2
+        mid = mid.replace(microsecond=0)
+        if mid.astimezone(tz).date() >= day:
+            hi = mid
+        else:
+            lo = mid
+            if hi - lo <= dt.timedelta(seconds=1):
+                break
+    if lo.astimezone(tz).date() >= day:
+        hi = lo
+    return hi.replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    export: str
+    date_from: dt.date
+    date_to: dt.date
+    tz: str = "UTC"
+    channels: tuple[str, ...] = ()
+    as_of: dt.datetime | None = None  # aware; None = now
+    lang: str = "en"
+    format: str = "csv"
+    bom: bool = False
+    formula_guard: bool = True
+    workspace: str = "default"
+    scheduled: bool = False  # scheduled exports leave Content empty unless enabled
+    include_content: bool = True
+    request_id: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if self.date_to < self.date_from:
+            raise UsageError("--to is before --from")
+        if self.lang not in ("en", "pt-BR"):
+            raise UsageError(f"--lang: expected en or pt-BR, got {self.lang!r}")
+        if self.format not in ("csv", "parquet"):
+            raise UsageError(f"--format: expected csv or parquet, got {self.format!r}")
+        zone(self.tz)
+
+    @property
+    def zoneinfo(self) -> ZoneInfo:
+        return zone(self.tz)
+
+    @property
+    def start(self) -> dt.datetime:
+        """Range start as naive UTC."""
+        return first_instant_on_or_after(self.date_from, self.zoneinfo)
+
+    @property
+    def end(self) -> dt.datetime:
+        """Range end (exclusive) as naive UTC."""
+        return first_instant_on_or_after(self.date_to + dt.timedelta(days=1), self.zoneinfo)
+
+    def as_of_utc(self, now: dt.datetime | None = None) -> dt.datetime:
+        t = self.as_of or now or dt.datetime.now(UTC)
+        t = t.astimezone(UTC).replace(tzinfo=None)
+        return t.replace(microsecond=t.microsecond - t.microsecond % 1000)
+
+    def file_name(self, request_id: str | None = None) -> str:
+        rid = request_id or self.request_id
+        ext = "parquet" if self.format == "parquet" else "csv"
+        return (
+            f"{self.export}_{self.date_from.isoformat()}_{self.date_to.isoformat()}_"
+            f"{self.tz.replace('/', '-')}_{rid}.{ext}"
+        )
