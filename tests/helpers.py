@@ -1,0 +1,68 @@
+"""Small helpers the tests share: records in, export text out (real store, real files)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from cxport.exports import ExportRequest, run_export
+from cxport.store import open_store
+
+
+def write_ndjson(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    return path
+
+
+def ingest_records(db: Path, records: list[dict[str, Any]], workspace: str = "default") -> None:
+    from cxport.ingest import ingest_files
+
+    src = write_ndjson(db.with_suffix(f".{len(records)}.ndjson"), records)
+    con = open_store(db)
+    try:
+        ingest_files(con, [str(src)], workspace=workspace)
+    finally:
+        con.close()
+
+
+def export_text(
+    db: Path,
+    export: str,
+    date_from: str,
+    date_to: str,
+    *,
+    tz: str = "UTC",
+    as_of: str = "2100-01-01T00:00:00Z",
+    channels: tuple[str, ...] = (),
+    lang: str = "en",
+    workspace: str = "default",
+    out: Path | None = None,
+) -> str:
+    """Run an export through the real runner and return the CSV text."""
+    out = out or db.with_name(f"{export}.csv")
+    request = ExportRequest(
+        export=export,
+        date_from=dt.date.fromisoformat(date_from),
+        date_to=dt.date.fromisoformat(date_to),
+        tz=tz,
+        channels=channels,
+        as_of=dt.datetime.fromisoformat(as_of),
+        lang=lang,
+        workspace=workspace,
+    )
+    con = open_store(db)
+    try:
+        run_export(con, request, out)
+    finally:
+        con.close()
+    return out.read_text(encoding="utf-8")
+
+
+def rows(csv_text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(csv_text, newline="")))
