@@ -104,3 +104,89 @@ def export_cmd(
         return
     if output != "-":
         click.echo(f"{result.rows} rows, {result.bytes} bytes → {output}", err=True)
+
+
+@main.command("simulate")
+@click.option("--out", required=True, help="NDJSON file to write (.gz: compressed; - stdout).")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--conversations", type=click.IntRange(min=0), default=5000, show_default=True)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day.")
+@click.option("--days", type=click.IntRange(min=1), default=35, show_default=True)
+def simulate_cmd(out: str, seed: int, conversations: int, start: dt.datetime | None, days: int) -> None:
+    """Write the records of a simulated messaging operation."""
+    from cxport.simulate import simulate
+
+    summary = simulate(
+        out, seed=seed, conversations=conversations, start=start.date() if start else None, days=days
+    )
+    if out != "-":
+        total = sum(summary.records.values())
+        click.echo(f"{total} records → {out}", err=True)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Turn data you already have into cxport records."""
+
+
+@import_group.command("twcs")
+@click.argument("csv_path", metavar="CSV", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, help="NDJSON file to write.")
+@click.option("--gap-hours", type=click.FloatRange(min=0, min_open=True), default=24.0,
+              show_default=True, help="Inactivity that starts a new conversation.")  # fmt: skip
+@click.option("--skip-invalid", is_flag=True, help="Skip bad rows (reported) instead of failing.")
+def import_twcs_cmd(csv_path: str, out: str, gap_hours: float, skip_invalid: bool) -> None:
+    """Customer Support on Twitter (twcs.csv) → records."""
+    from cxport.importers.twcs import import_twcs
+
+    try:
+        summary = import_twcs(
+            csv_path, out, gap=dt.timedelta(hours=gap_hours), skip_invalid=skip_invalid
+        )
+    except CxportError as exc:
+        _report(exc)
+        fail(exc)
+        return
+    click.echo(str(summary), err=True)
+
+
+@main.command("demo")
+@click.option("--out", "out_dir", default="cxport-demo", show_default=True, type=click.Path())
+@click.option("--twcs", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Run the demo on a Twitter customer-support CSV instead of simulated data.")  # fmt: skip
+@click.option("--conversations", type=click.IntRange(min=1), default=4000, show_default=True)
+def demo_cmd(out_dir: str, twcs: str | None, conversations: int) -> None:
+    """Simulate a workspace, ingest it, write every export for the last complete month."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cxport.demo import run_demo
+
+    console = Console(stderr=False)
+    try:
+        rows = run_demo(
+            Path(out_dir),
+            twcs=Path(twcs) if twcs else None,
+            conversations=conversations,
+            say=lambda s: console.print(s, highlight=False),
+        )
+    except CxportError as exc:
+        _report(exc)
+        fail(exc)
+        return
+    table = Table(title=f"cxport demo → {out_dir}/")
+    for name in ("export", "rows", "size", "headline"):
+        table.add_column(name, justify="right" if name in ("rows", "size") else "left")
+    for row in rows:
+        r = row.result
+        table.add_row(r.export, f"{r.rows:,}", f"{r.bytes / 1024:,.0f} KiB", row.headline)
+    console.print(table)
+    console.print(
+        f"Files are in {out_dir}/; the store is {out_dir}/demo.duckdb "
+        f"(try: cxport export messages --db {out_dir}/demo.duckdb --from … --to … --output m.csv)."
+    )
+
+
+def _report(exc: CxportError) -> None:
+    for problem in getattr(exc, "problems", [])[:100]:
+        click.echo(f"  {problem}", err=True)

@@ -1,0 +1,34 @@
+# One task file. `make` (= `make check`) runs exactly what CI runs.
+UV ?= $(shell command -v uv >/dev/null 2>&1 && echo uv || echo "python3 -m uv")
+
+.PHONY: check setup lint typecheck test bench-smoke demo bench fmt
+
+check: setup lint typecheck test bench-smoke
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+lint:
+	$(UV) run ruff check src tests bench
+	$(UV) run ruff format --check src tests bench
+
+fmt:
+	$(UV) run ruff check --fix src tests bench
+	$(UV) run ruff format src tests bench
+
+typecheck:
+	$(UV) run mypy
+
+test:
+	$(UV) run pytest
+
+# The benchmarks are not timed tests: CI only proves they run, at the smallest size.
+bench-smoke:
+	@if [ -f bench/run.py ]; then $(UV) run python bench/run.py --sizes 10000 --runs 1 --out bench/out/smoke; fi
+
+bench:
+	$(UV) run python bench/run.py
+
+demo: setup
+	$(UV) run cxport demo
