@@ -38,7 +38,7 @@ def table_ddl(rt: RecordType) -> str:
         f"CREATE TABLE IF NOT EXISTS {rt.table} (\n"
         "  workspace VARCHAR NOT NULL,\n"
         "  record_id VARCHAR NOT NULL,\n"
-        "  at TIMESTAMP NOT NULL,\n"
+        '  "at" TIMESTAMP NOT NULL,\n'
         f"  {cols},\n"
         "  content_hash VARCHAR NOT NULL,\n"
         "  batch_id BIGINT NOT NULL\n"
@@ -141,16 +141,16 @@ class Snapshot:
         ws = self.workspace.replace("'", "''")
         ts = as_of.isoformat(sep=" ", timespec="milliseconds")
         for rt in RECORD_TYPES:
-            cols = ", ".join(["record_id", "at", *(f'"{f.name}"' for f in rt.fields)])
+            cols = ", ".join(["record_id", '"at"', *(f'"{f.name}"' for f in rt.fields)])
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {prefix}s_{rt.name} AS SELECT {cols} FROM {rt.table}"
-                f" WHERE workspace = '{ws}' AND at <= TIMESTAMP '{ts}'"
+                f" WHERE workspace = '{ws}' AND \"at\" <= TIMESTAMP '{ts}'"
             )
             if rt.entity_key:
                 con.execute(
                     f"CREATE OR REPLACE TEMP VIEW {prefix}e_{rt.name} AS SELECT * FROM {prefix}s_{rt.name}"
                     f" QUALIFY row_number() OVER (PARTITION BY {rt.entity_key}"
-                    " ORDER BY at DESC, record_id DESC) = 1"
+                    ' ORDER BY "at" DESC, record_id DESC) = 1'
                 )
 
 
