@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact
+from cxport.exports.facts import Fact, tagging
 
-ALL_FACTS: tuple[Fact, ...] = ()
+ALL_FACTS: tuple[Fact, ...] = (*tagging.FACTS,)
