@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact, tagging
+from cxport.exports.facts import Fact, presence, tagging
 
-ALL_FACTS: tuple[Fact, ...] = (*tagging.FACTS,)
+ALL_FACTS: tuple[Fact, ...] = (*presence.FACTS, *tagging.FACTS)

@@ -1,0 +1,89 @@
+"""`virtual-agents` (exports.md §11): one row per (virtual agent, channel) active in range.
+
+Activity is a message the virtual agent sent, a handover or a resolution it
+made, a topic or tag it applied; its channel is the channel of the
+conversation (of the tagged message), unknown when that conversation is
+not visible.
+"""
+
+from __future__ import annotations
+
+from cxport.exports.catalogue import ExportDef, columns
+
+VIRTUAL_AGENTS = ExportDef(
+    name="virtual-agents",
+    title="Virtual Agents",
+    columns=columns(
+        """
+        agent_id                 | Agent ID                       | ID do agente                    | id
+        agent_name               | Agent Name                     | Nome do agente                  | text
+        medium                   | Medium                         | Médio                           | text
+        channel                  | Channel                        | Canal                           | text
+        channel_display_name     | Channel Display Name           | Nome de exibição do canal       | text
+        total_conversations      | Total Conversations            | Total de conversas              | count
+        handover_to_agent        | Handover to Agent              | Entrega para o agente           | count
+        handover_due_to_error    | Handover Due to Error          | Entrega devido a erro           | count
+        resolved                 | Resolved                       | Resolvido                       | count
+        conversations_with_topic | Total Conversations with Topic | Total de conversas com o tópico | count
+        messages_tagged          | Total Messages Tagged          | Total de mensagens marcadas     | count
+        tags_applied             | Total Tags Applied             | Total de tags aplicadas         | count
+        """
+    ),
+    sql="""
+    WITH activity AS (
+        SELECT m.virtual_agent_id AS va_id, m.conversation_id, 'message' AS kind,
+               NULL AS message_id, NULL AS handover_reason, m.at AS act_at
+        FROM s_message AS m
+        WHERE m.source = 'VIRTUAL_AGENT' AND m.virtual_agent_id IS NOT NULL
+        UNION ALL
+        SELECT s.virtual_agent_id, s.conversation_id,
+               CASE WHEN s.status = 'RESOLVED' THEN 'resolved' ELSE 'handover' END,
+               NULL, s.handover_reason, s.at
+        FROM s_status_change AS s
+        WHERE s.virtual_agent_id IS NOT NULL
+          AND (s.status = 'RESOLVED'
+               OR (s.status = 'NEW' AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION'))
+        UNION ALL
+        SELECT t.virtual_agent_id, t.conversation_id, 'topic', NULL, NULL, t.at
+        FROM s_topic_applied AS t
+        WHERE t.virtual_agent_id IS NOT NULL
+        UNION ALL
+        SELECT g.virtual_agent_id, m.conversation_id, 'tag', g.message_id, NULL, g.at
+        FROM s_tag_applied AS g
+        LEFT JOIN s_message AS m ON m.message_id = g.message_id
+        WHERE g.virtual_agent_id IS NOT NULL
+    ),
+    in_scope AS (
+        SELECT a.*, c.channel_id
+        FROM activity AS a
+        CROSS JOIN req AS r
+        LEFT JOIN e_conversation AS c ON c.conversation_id = a.conversation_id
+        WHERE a.act_at >= r.start_at AND a.act_at < r.end_at
+          AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
+    ),
+    per_channel AS (
+        SELECT va_id, channel_id,
+               count(DISTINCT conversation_id) FILTER (WHERE kind = 'message') AS total_conversations,
+               count(DISTINCT conversation_id) FILTER (WHERE kind = 'handover') AS handover_to_agent,
+               count(DISTINCT conversation_id)
+                   FILTER (WHERE kind = 'handover' AND handover_reason = 'ERROR')
+                   AS handover_due_to_error,
+               count(DISTINCT conversation_id) FILTER (WHERE kind = 'resolved') AS resolved,
+               count(DISTINCT conversation_id) FILTER (WHERE kind = 'topic')
+                   AS conversations_with_topic,
+               count(DISTINCT message_id) FILTER (WHERE kind = 'tag') AS messages_tagged,
+               count(*) FILTER (WHERE kind = 'tag') AS tags_applied
+        FROM in_scope
+        GROUP BY va_id, channel_id
+    )
+    SELECT p.va_id AS agent_id, v.name AS agent_name, ch.medium, ch.name AS channel,
+           ch.display_name AS channel_display_name, p.total_conversations, p.handover_to_agent,
+           p.handover_due_to_error, p.resolved, p.conversations_with_topic, p.messages_tagged,
+           p.tags_applied
+    FROM per_channel AS p
+    LEFT JOIN e_virtual_agent AS v ON v.virtual_agent_id = p.va_id
+    LEFT JOIN e_channel AS ch ON ch.channel_id = p.channel_id
+    ORDER BY nullif(v.name, '') NULLS LAST, nullif(ch.name, '') NULLS LAST, p.va_id,
+             p.channel_id NULLS LAST
+    """,
+)
