@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact, presence, tagging
+from cxport.exports.facts import Fact, attribution, presence, tagging
 
-ALL_FACTS: tuple[Fact, ...] = (*presence.FACTS, *tagging.FACTS)
+ALL_FACTS: tuple[Fact, ...] = (*presence.FACTS, *tagging.FACTS, *attribution.FACTS)

@@ -1,0 +1,107 @@
+"""Attribution: who gets the credit for an activity (`metrics.md`, "Attribution").
+
+The units the agent and team exports count, each with the agent and team it
+is attributed to and the channel of its conversation (NULL when that
+conversation is not visible at the snapshot):
+
+- `f_reply`: human outbound messages (`OUTBOUND`, source `AGENT`), credited
+  to their `agent_id` / `team_id`, with the conversation's contact (NULL:
+  no known contact);
+- `f_resolution`: every `RESOLVED` status change, credited to its
+  `agent_id` / `team_id`, with `ordinal` (1 = the first resolution of the
+  conversation) and `with_reply`: some human outbound message of the
+  conversation lies after the previous resolution (or the start) and before
+  this one;
+- `f_csat_answer`: `ANSWERED` CSAT events, credited to the agent and team of
+  the conversation's latest resolution at or before the answer (none: no
+  credit);
+- `f_label_added`: `tag_applied` / `topic_applied` events (`kind` `tag` /
+  `topic`), credited to their actor and `team_id`.
+
+"Before" is the order of records: a message sorts before a status change at
+the same instant, and a status change before a CSAT event, so at equal `at`
+a message counts as before the resolution and the resolution as before the
+answer.
+"""
+
+from __future__ import annotations
+
+from cxport.exports.facts import Fact
+
+REPLY = Fact(
+    name="f_reply",
+    materialize=False,  # a filter on the range pushes down into the message scan
+    sql="""
+    SELECT m.record_id, m.message_id, m.at AS sent_at, m.conversation_id, m.agent_id, m.team_id,
+           c.channel_id, c.contact_profile_id
+    FROM s_message AS m
+    LEFT JOIN e_conversation AS c ON c.conversation_id = m.conversation_id
+    WHERE m.direction = 'OUTBOUND' AND m.source = 'AGENT'
+    """,
+)
+
+RESOLUTION = Fact(
+    name="f_resolution",
+    sql="""
+    WITH resolution AS (
+        SELECT s.record_id, s.at AS resolved_at, s.conversation_id, s.agent_id,
+               s.virtual_agent_id, s.team_id,
+               lag(s.at) OVER w AS previous_at,
+               row_number() OVER w AS ordinal
+        FROM s_status_change AS s
+        WHERE s.status = 'RESOLVED'
+        WINDOW w AS (PARTITION BY s.conversation_id ORDER BY s.at, s.record_id)
+    ),
+    replied AS (
+        SELECT DISTINCT r.record_id
+        FROM resolution AS r
+        JOIN s_message AS m ON m.conversation_id = r.conversation_id
+        WHERE m.direction = 'OUTBOUND' AND m.source = 'AGENT'
+          AND m.at <= r.resolved_at AND (r.previous_at IS NULL OR m.at > r.previous_at)
+    )
+    SELECT r.record_id, r.resolved_at, r.conversation_id, r.agent_id, r.virtual_agent_id,
+           r.team_id, r.ordinal, c.channel_id, p.record_id IS NOT NULL AS with_reply
+    FROM resolution AS r
+    LEFT JOIN replied AS p ON p.record_id = r.record_id
+    LEFT JOIN e_conversation AS c ON c.conversation_id = r.conversation_id
+    """,
+)
+
+CSAT_ANSWER = Fact(
+    name="f_csat_answer",
+    requires=("f_resolution",),
+    sql="""
+    SELECT a.record_id, a.at AS answered_at, a.conversation_id, a.score,
+           r.record_id AS resolution_record_id, r.agent_id, r.team_id, c.channel_id
+    FROM s_csat AS a
+    LEFT JOIN f_resolution AS r
+           ON r.conversation_id = a.conversation_id AND r.resolved_at <= a.at
+    LEFT JOIN e_conversation AS c ON c.conversation_id = a.conversation_id
+    WHERE a.event = 'ANSWERED'
+    QUALIFY row_number() OVER (
+        PARTITION BY a.record_id ORDER BY r.resolved_at DESC NULLS LAST, r.record_id DESC NULLS LAST
+    ) = 1
+    """,
+)
+
+LABEL_ADDED = Fact(
+    name="f_label_added",
+    materialize=False,
+    sql="""
+    WITH added AS (
+        SELECT 'topic' AS kind, t.record_id, t.at AS added_at, t.conversation_id,
+               NULL AS message_id, t.agent_id, t.virtual_agent_id, t.team_id
+        FROM s_topic_applied AS t
+        UNION ALL
+        SELECT 'tag', g.record_id, g.at, m.conversation_id, g.message_id, g.agent_id,
+               g.virtual_agent_id, g.team_id
+        FROM s_tag_applied AS g
+        LEFT JOIN s_message AS m ON m.message_id = g.message_id
+    )
+    SELECT a.*, c.channel_id
+    FROM added AS a
+    LEFT JOIN e_conversation AS c ON c.conversation_id = a.conversation_id
+    """,
+)
+
+FACTS: tuple[Fact, ...] = (REPLY, RESOLUTION, CSAT_ANSWER, LABEL_ADDED)
