@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from cxport.exports.catalogue import ExportDef
 from cxport.exports.defs.agent_presence import AGENT_PRESENCE
+from cxport.exports.defs.contact_attributes import CONTACT_ATTRIBUTES
+from cxport.exports.defs.contacts import CONTACTS
+from cxport.exports.defs.messages import MESSAGES
+from cxport.exports.defs.response_times import RESPONSE_TIMES
+from cxport.exports.defs.tags import TAGS
+from cxport.exports.defs.topics import TOPICS
 from cxport.exports.defs.virtual_agents import VIRTUAL_AGENTS
 
-EXPORTS: tuple[ExportDef, ...] = (AGENT_PRESENCE, VIRTUAL_AGENTS)
+EXPORTS: tuple[ExportDef, ...] = (
+    AGENT_PRESENCE,
+    VIRTUAL_AGENTS,
+    MESSAGES,
+    RESPONSE_TIMES,
+    CONTACTS,
+    CONTACT_ATTRIBUTES,
+    TOPICS,
+    TAGS,
+)
 
 BY_NAME: dict[str, ExportDef] = {e.name: e for e in EXPORTS}

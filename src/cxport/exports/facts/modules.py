@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact, attribution, presence, tagging
+from cxport.exports.facts import Fact, activity, episodes, presence, tagging
 
-ALL_FACTS: tuple[Fact, ...] = (*presence.FACTS, *tagging.FACTS, *attribution.FACTS)
+ALL_FACTS: tuple[Fact, ...] = (
+    *presence.FACTS,
+    *tagging.FACTS,
+    *activity.FACTS,
+    *episodes.FACTS,
+)

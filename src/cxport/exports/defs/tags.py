@@ -1,0 +1,58 @@
+"""`tags` (exports.md §7): one row per (tag, channel) applied in range.
+
+The channel is that of the tagged message's conversation entity (unknown:
+one row under an empty channel, only without a filter). Total Messages:
+distinct messages tagged in range on that channel; Total Contacts: their
+distinct (known) contacts; Total Current Messages: of those messages, the
+ones that carry the tag at the snapshot.
+"""
+
+from __future__ import annotations
+
+from cxport.exports.catalogue import ExportDef, columns
+
+TAGS = ExportDef(
+    name="tags",
+    title="Tags",
+    columns=columns(
+        """
+        tag_id               | Tag ID                  | ID da etiqueta             | id
+        tag_name             | Tag Name                | Nome da etiqueta           | text
+        active               | Active                  | Ativo                      | bool
+        total_contacts       | Total Contacts          | Total de contatos          | count
+        total_messages       | Total Messages          | Total de mensagens         | count
+        current_messages     | Total Current Messages  | Total de mensagens atuais  | count
+        medium               | Medium                  | Médio                      | text
+        channel              | Channel                 | Canal                      | text
+        channel_display_name | Channel Display Name    | Nome de exibição do canal  | text
+        """
+    ),
+    facts=("f_message_tag",),
+    sql="""
+    WITH applied AS (
+        SELECT DISTINCT a.tag_id, a.message_id, c.channel_id, c.contact_profile_id
+        FROM s_tag_applied AS a
+        CROSS JOIN req AS r
+        LEFT JOIN s_message AS m ON m.message_id = a.message_id
+        LEFT JOIN e_conversation AS c ON c.conversation_id = m.conversation_id
+        WHERE a."at" >= r.start_at AND a."at" < r.end_at
+          AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
+    ),
+    per_channel AS (
+        SELECT p.tag_id, p.channel_id, count(DISTINCT p.contact_profile_id) AS total_contacts,
+               count(*) AS total_messages, count(now_on.message_id) AS current_messages
+        FROM applied AS p
+        LEFT JOIN f_message_tag AS now_on
+          ON now_on.message_id = p.message_id AND now_on.tag_id = p.tag_id
+        GROUP BY p.tag_id, p.channel_id
+    )
+    SELECT p.tag_id, t.name AS tag_name, t.active, p.total_contacts, p.total_messages,
+           p.current_messages, ch.medium, ch.name AS channel,
+           ch.display_name AS channel_display_name
+    FROM per_channel AS p
+    LEFT JOIN e_tag AS t ON t.tag_id = p.tag_id
+    LEFT JOIN e_channel AS ch ON ch.channel_id = p.channel_id
+    ORDER BY nullif(t.name, '') NULLS LAST, nullif(ch.name, '') NULLS LAST,
+             p.tag_id, p.channel_id NULLS LAST
+    """,
+)

@@ -1,0 +1,55 @@
+"""`topics` (exports.md §6): one row per (topic, channel) applied in range.
+
+The channel is the conversation entity's (unknown: one row under an empty
+channel, only without a filter). Total Conversations: distinct
+conversations the topic was applied to in range on that channel; Total
+Current: of those, the ones that have it at the snapshot.
+"""
+
+from __future__ import annotations
+
+from cxport.exports.catalogue import ExportDef, columns
+
+TOPICS = ExportDef(
+    name="topics",
+    title="Topics",
+    columns=columns(
+        """
+        topic_id              | Topic ID                    | ID do tópico               | id
+        topic_name            | Topic Name                  | Nome do tópico             | text
+        active                | Active                      | Ativo                      | bool
+        total_conversations   | Total Conversations         | Total de conversas         | count
+        current_conversations | Total Current Conversations | Total de conversas atuais  | count
+        medium                | Medium                      | Médio                      | text
+        channel               | Channel                     | Canal                      | text
+        channel_display_name  | Channel Display Name        | Nome de exibição do canal  | text
+        """
+    ),
+    facts=("f_conversation_topic",),
+    sql="""
+    WITH applied AS (
+        SELECT DISTINCT a.topic_id, a.conversation_id, c.channel_id
+        FROM s_topic_applied AS a
+        CROSS JOIN req AS r
+        LEFT JOIN e_conversation AS c ON c.conversation_id = a.conversation_id
+        WHERE a."at" >= r.start_at AND a."at" < r.end_at
+          AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
+    ),
+    per_channel AS (
+        SELECT p.topic_id, p.channel_id, count(*) AS total_conversations,
+               count(now_on.conversation_id) AS current_conversations
+        FROM applied AS p
+        LEFT JOIN f_conversation_topic AS now_on
+          ON now_on.conversation_id = p.conversation_id AND now_on.topic_id = p.topic_id
+        GROUP BY p.topic_id, p.channel_id
+    )
+    SELECT p.topic_id, t.name AS topic_name, t.active, p.total_conversations,
+           p.current_conversations, ch.medium, ch.name AS channel,
+           ch.display_name AS channel_display_name
+    FROM per_channel AS p
+    LEFT JOIN e_topic AS t ON t.topic_id = p.topic_id
+    LEFT JOIN e_channel AS ch ON ch.channel_id = p.channel_id
+    ORDER BY nullif(t.name, '') NULLS LAST, nullif(ch.name, '') NULLS LAST,
+             p.topic_id, p.channel_id NULLS LAST
+    """,
+)

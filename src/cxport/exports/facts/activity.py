@@ -1,0 +1,51 @@
+"""Messages in the request's range, and the contacts they make active.
+
+`f_range_message` (a view): the visible messages created in `[start, end)`
+on the selected channels, each with its conversation's `channel_id`,
+`contact_profile_id` and `url` from the `conversation` entity (NULL when
+the entity is unknown at the snapshot: such a message has no channel, so
+it is kept only when no channel filter is given, and belongs to no
+contact). Every message column is carried; the name `created_at` is the
+message's `at`.
+
+`f_range_contact`: the contacts with at least one such message, with what
+the Contacts export counts of them (`first_at`: the first inbound message,
+or the first message when none is inbound). The Contacts and Contact
+Attributes exports both read it, so their Contact Profile IDs agree.
+"""
+
+from __future__ import annotations
+
+from cxport.exports.facts import Fact
+
+RANGE_MESSAGE = Fact(
+    name="f_range_message",
+    materialize=False,
+    sql="""
+    SELECT m.*, m."at" AS created_at,
+           c.channel_id, c.contact_profile_id, c.url AS conversation_url
+    FROM s_message AS m
+    CROSS JOIN req AS r
+    LEFT JOIN e_conversation AS c ON c.conversation_id = m.conversation_id
+    WHERE m."at" >= r.start_at AND m."at" < r.end_at
+      AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
+    """,
+)
+
+RANGE_CONTACT = Fact(
+    name="f_range_contact",
+    requires=("f_range_message",),
+    sql="""
+    SELECT m.contact_profile_id,
+           coalesce(min(m.created_at) FILTER (WHERE m.direction = 'INBOUND'),
+                    min(m.created_at)) AS first_at,
+           count(DISTINCT m.conversation_id) AS conversations,
+           count(*) FILTER (WHERE m.direction = 'INBOUND') AS inbound,
+           count(*) FILTER (WHERE m.direction = 'OUTBOUND') AS outbound
+    FROM f_range_message AS m
+    WHERE m.contact_profile_id IS NOT NULL
+    GROUP BY m.contact_profile_id
+    """,
+)
+
+FACTS: tuple[Fact, ...] = (RANGE_MESSAGE, RANGE_CONTACT)
