@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact, activity, episodes, presence, tagging
+from cxport.exports.facts import Fact, activity, attribution, episodes, presence, tagging
 
 ALL_FACTS: tuple[Fact, ...] = (
     *presence.FACTS,
     *tagging.FACTS,
+    *attribution.FACTS,
     *activity.FACTS,
     *episodes.FACTS,
 )
