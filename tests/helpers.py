@@ -66,3 +66,38 @@ def rows(csv_text: str) -> list[dict[str, str]]:
     import io
 
     return list(csv.DictReader(io.StringIO(csv_text, newline="")))
+
+
+def fact_rows(
+    db: Path,
+    facts: tuple[str, ...],
+    query: str,
+    date_from: str = "2024-01-01",
+    date_to: str = "2024-12-31",
+    *,
+    tz: str = "UTC",
+    as_of: str = "2100-01-01T00:00:00Z",
+    channels: tuple[str, ...] = (),
+    workspace: str = "default",
+) -> list[tuple[Any, ...]]:
+    """Build derived facts for a request (as an export would) and return `query`'s rows."""
+    from cxport.exports.facts import define_facts
+    from cxport.exports.runner import prepare
+
+    request = ExportRequest(
+        export="facts",
+        date_from=dt.date.fromisoformat(date_from),
+        date_to=dt.date.fromisoformat(date_to),
+        tz=tz,
+        channels=channels,
+        as_of=dt.datetime.fromisoformat(as_of),
+        workspace=workspace,
+    )
+    con = open_store(db)
+    try:
+        cur = con.cursor()
+        ctx = prepare(cur, request, request.as_of_utc())
+        define_facts(cur, facts, ctx)
+        return cur.execute(query).fetchall()
+    finally:
+        con.close()
