@@ -12,10 +12,12 @@ implementation of each:
 
 from __future__ import annotations
 
+import contextlib
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
+from duckdb.func import FunctionNullHandling, PythonUDFType
 
 from cxport.exports.zones import format_instants
 
@@ -38,24 +40,36 @@ MACROS = (
 )
 
 
-def install(con: duckdb.DuckDBPyConnection, tz: ZoneInfo) -> None:
-    """Define the helpers on `con` (a connection of its own: temp objects)."""
+def install(
+    con: duckdb.DuckDBPyConnection, tz: ZoneInfo, base: duckdb.DuckDBPyConnection | None = None
+) -> None:
+    """Define the helpers on `con` (a connection of its own: temp objects).
+
+    `cx_ts` is a Python function: DuckDB keeps it in the database's catalogue
+    (not the cursor's) and calling one registered by a cursor that has since
+    closed crashes the process. So it is registered once per zone, as
+    `cx_ts_<zone>`, on `base` (the long-lived connection `con` is a cursor
+    of; `con` itself when None), and `cx_ts` is a temporary macro over it.
+    """
     for sql in MACROS:
         con.execute(sql)
 
     def cx_ts(values: pa.Array) -> pa.Array:
         return format_instants(values, tz)
 
-    try:
-        con.remove_function("cx_ts")
-    except duckdb.Error:
-        pass
-    con.create_function(
-        "cx_ts",
-        cx_ts,
-        [duckdb.sqltype("TIMESTAMP")],
-        duckdb.sqltype("VARCHAR"),
-        type="arrow",
-        null_handling="special",
-        side_effects=False,
-    )
+    name = "cx_ts_" + str(tz.key or tz).encode().hex()
+    target = base or con
+    # DuckDB 2 refuses to register while a result of `execute` is unread.
+    target.execute("SELECT 1").fetchall()
+    with contextlib.suppress(duckdb.NotImplementedException, duckdb.CatalogException):
+        # Already registered (for the same zone) when this raises.
+        target.create_function(
+            name,
+            cx_ts,
+            [duckdb.sqltype("TIMESTAMP")],
+            duckdb.sqltype("VARCHAR"),
+            type=PythonUDFType.ARROW,
+            null_handling=FunctionNullHandling.SPECIAL,
+            side_effects=False,
+        )
+    con.execute(f"CREATE OR REPLACE TEMP MACRO cx_ts(t) AS {name}(t)")

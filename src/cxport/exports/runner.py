@@ -39,11 +39,14 @@ def export_def(name: str) -> ExportDef:
 
 
 def prepare(
-    con: duckdb.DuckDBPyConnection, request: ExportRequest, as_of: dt.datetime
+    con: duckdb.DuckDBPyConnection,
+    request: ExportRequest,
+    as_of: dt.datetime,
+    base: duckdb.DuckDBPyConnection | None = None,
 ) -> FactContext:
-    """Define the snapshot views, request tables and helpers on `con`."""
+    """Define the snapshot views, request tables and helpers on `con` (a cursor of `base`)."""
     Snapshot(request.workspace, as_of).define(con)
-    engine.install(con, request.zoneinfo)
+    engine.install(con, request.zoneinfo, base)
     ctx = FactContext(start=request.start, end=request.end, as_of=as_of)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE req AS SELECT ?::TIMESTAMP AS start_at, ?::TIMESTAMP AS end_at,"
@@ -75,7 +78,7 @@ def run_export(
     as_of = request.as_of_utc(now)
     con = store.cursor()  # its own temporary views and helpers
     try:
-        ctx = prepare(con, request, as_of)
+        ctx = prepare(con, request, as_of, base=store)
         define_facts(con, definition.facts, ctx)
         spec = FileSpec(request.format, request.lang, request.bom, request.formula_guard)
         rows, size = write(con, definition.columns, definition.sql, spec, output)
