@@ -7,12 +7,16 @@ from cxport.exports.defs.agent_presence import AGENT_PRESENCE
 from cxport.exports.defs.contact_attributes import CONTACT_ATTRIBUTES
 from cxport.exports.defs.contacts import CONTACTS
 from cxport.exports.defs.messages import MESSAGES
+from cxport.exports.defs.open_conversations import OPEN_CONVERSATIONS
+from cxport.exports.defs.resolved_conversations import RESOLVED_CONVERSATIONS
 from cxport.exports.defs.response_times import RESPONSE_TIMES
 from cxport.exports.defs.tags import TAGS
 from cxport.exports.defs.topics import TOPICS
 from cxport.exports.defs.virtual_agents import VIRTUAL_AGENTS
 
 EXPORTS: tuple[ExportDef, ...] = (
+    RESOLVED_CONVERSATIONS,
+    OPEN_CONVERSATIONS,
     AGENT_PRESENCE,
     VIRTUAL_AGENTS,
     MESSAGES,

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact, activity, attribution, episodes, presence, tagging
+from cxport.exports.facts import (
+    Fact,
+    activity,
+    attribution,
+    business_hours,
+    episodes,
+    first_response,
+    locks,
+    presence,
+    tagging,
+    timeline,
+)
 
 ALL_FACTS: tuple[Fact, ...] = (
+    *timeline.FACTS,
+    *locks.FACTS,
+    *business_hours.FACTS,
+    *first_response.FACTS,
     *presence.FACTS,
     *tagging.FACTS,
     *attribution.FACTS,

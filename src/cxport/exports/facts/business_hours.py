@@ -1,0 +1,352 @@
+"""Business-hour intervals (`metrics.md`, "First response time").
+
+Built in Python, with `zoneinfo`, from the visible `business_hours` versions
+over the span the data needs (the UTC days of the visible messages: a first
+response starts and ends within them). Per *calendar key*: every channel
+named in some version's `channel_ids`, plus `''` for every other channel
+(known or not), which follows the default calendar.
+
+At each instant the versions in force are the latest version of each
+calendar with `at` ≤ that instant, so time is cut into segments at every
+version's `at`; in each segment a key follows the calendar naming its
+channel (smallest `calendar_id`), else the default calendar (no
+`channel_ids`; smallest `calendar_id`), else it is 24×7.
+
+A weekly interval `[s, e)` of local date `D` is the set of instants whose
+wall time in the calendar's zone lies in it: a skipped hour has no business
+time, a repeated hour counts twice. Holidays (local dates) have none.
+
+Facts:
+
+- `f_business_channel(channel_id)`: the channels with a key of their own;
+- `f_business_interval(calendar_key, calendar_id, start_at, end_at)`: the
+  business intervals (UTC, disjoint per key; `calendar_id` NULL for 24×7);
+- `f_business_clock(calendar_key, day, seg_start, seg_end, business, cum_ms)`:
+  the span cut, per key, at interval ends and UTC midnights; `cum_ms` is the
+  business time from the span start to `seg_start`. Business time up to an
+  instant `t` is one equi-join on (key, UTC day of `t`):
+  `cum_ms + (business ? t − seg_start : 0)` for the segment holding `t`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from cxport.exports.facts import Fact, FactContext
+
+DAY_MS = 86_400_000
+DEFAULT_KEY = ""
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH_DATE = dt.date(1970, 1, 1)
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_STEP_S = 6 * 3600  # zone transitions are looked for at this step, then bisected
+_MAX_OFFSET_S = 26 * 3600  # beyond any UTC offset, local mean times included
+
+Interval = tuple[int, int]  # UTC epoch milliseconds, [start, end)
+
+
+@dataclass(frozen=True)
+class CalendarVersion:
+    record_id: str
+    at_ms: int
+    calendar_id: str
+    zone: str
+    weekly: tuple[tuple[Interval, ...], ...]  # per weekday (Mon=0): wall seconds of day
+    holidays: frozenset[dt.date]
+    channel_ids: frozenset[str] | None  # None: the default calendar
+
+
+def _wall_seconds(hhmm: str) -> int:
+    hh, mm = hhmm.split(":")
+    return int(hh) * 3600 + int(mm) * 60
+
+
+def parse_weekly(weekly: str | dict[str, list[list[str]]]) -> tuple[tuple[Interval, ...], ...]:
+    obj = json.loads(weekly) if isinstance(weekly, str) else weekly
+    return tuple(
+        tuple((_wall_seconds(s), _wall_seconds(e)) for s, e in obj.get(day) or ())
+        for day in _WEEKDAYS
+    )
+
+
+# ---------------------------------------------------------------- zones
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _offset_s(zone: ZoneInfo, epoch_s: int) -> int:
+    off = (_EPOCH + dt.timedelta(seconds=epoch_s)).astimezone(zone).utcoffset()
+    return int(off.total_seconds()) if off is not None else 0
+
+
+def offset_periods(zone: ZoneInfo, lo_s: int, hi_s: int) -> list[tuple[int, int, int]]:
+    """The UTC offset of `zone` over `[lo_s, hi_s)`: `(start_s, end_s, offset_s)` pieces."""
+    periods: list[tuple[int, int, int]] = []
+    start, current = lo_s, _offset_s(zone, lo_s)
+    t = lo_s
+    while t < hi_s:
+        nxt = min(t + _STEP_S, hi_s)
+        off = _offset_s(zone, nxt - 1)
+        if off != current:
+            a, b = t, nxt - 1  # offset(a) == current, offset(b) != current
+            while b - a > 1:
+                mid = (a + b) // 2
+                if _offset_s(zone, mid) == current:
+                    a = mid
+                else:
+                    b = mid
+            periods.append((start, b, current))
+            start, current = b, _offset_s(zone, b)
+            t = b
+            continue
+        t = nxt
+    periods.append((start, hi_s, current))
+    return periods
+
+
+# ---------------------------------------------------------------- intervals
+
+
+def version_intervals(v: CalendarVersion, a_ms: int, b_ms: int) -> list[Interval]:
+    """Business intervals of version `v` inside `[a_ms, b_ms)`, in order."""
+    if a_ms >= b_ms:
+        return []
+    zone = _zone(v.zone)
+    a_s, b_s = a_ms // 1000, -(-b_ms // 1000)
+    margin = 2 * 86_400
+    periods = offset_periods(zone, a_s - margin, b_s + margin)
+    starts = [p[0] for p in periods]
+    first = (_EPOCH + dt.timedelta(seconds=a_s - margin)).date()
+    last = (_EPOCH + dt.timedelta(seconds=b_s + margin)).date()
+    out: list[Interval] = []
+    day = first
+    while day <= last:
+        if day not in v.holidays:
+            wall0 = (day - _EPOCH_DATE).days * 86_400
+            for ws, we in v.weekly[day.weekday()]:
+                w0, w1 = wall0 + ws, wall0 + we
+                # Periods that can hold an instant whose wall time is in [w0, w1).
+                i = max(bisect.bisect_right(starts, w0 - _MAX_OFFSET_S) - 1, 0)
+                while i < len(periods) and periods[i][0] < w1 + _MAX_OFFSET_S:
+                    p0, p1, off = periods[i]
+                    u0, u1 = max(w0 - off, p0) * 1000, min(w1 - off, p1) * 1000
+                    u0, u1 = max(u0, a_ms), min(u1, b_ms)
+                    if u0 < u1:
+                        out.append((u0, u1))
+                    i += 1
+        day += dt.timedelta(days=1)
+    out.sort()
+    return out
+
+
+def choose(in_force: Iterable[CalendarVersion], key: str) -> CalendarVersion | None:
+    """The version a calendar key follows among those in force (None: 24×7)."""
+    versions = sorted(in_force, key=lambda v: v.calendar_id)
+    if key != DEFAULT_KEY:
+        for v in versions:
+            if v.channel_ids is not None and key in v.channel_ids:
+                return v
+    for v in versions:
+        if v.channel_ids is None:
+            return v
+    return None
+
+
+def key_intervals(
+    versions: Sequence[CalendarVersion], keys: Iterable[str], span: Interval
+) -> dict[str, list[tuple[int, int, str | None]]]:
+    """Per key, its business intervals over `span` as (start, end, calendar_id)."""
+    lo, hi = span
+    ordered = sorted(versions, key=lambda v: (v.at_ms, v.record_id))
+    cuts = sorted({lo, hi, *(v.at_ms for v in ordered if lo < v.at_ms < hi)})
+    keys = list(keys)
+    out: dict[str, list[tuple[int, int, str | None]]] = {k: [] for k in keys}
+    in_force: dict[str, CalendarVersion] = {}
+    cache: dict[tuple[str, int, int], list[Interval]] = {}
+    j = 0
+    for a, b in itertools.pairwise(cuts):
+        while j < len(ordered) and ordered[j].at_ms <= a:
+            in_force[ordered[j].calendar_id] = ordered[j]
+            j += 1
+        for key in keys:
+            v = choose(in_force.values(), key)
+            if v is None:
+                out[key].append((a, b, None))
+                continue
+            ck = (v.record_id, a, b)
+            if ck not in cache:
+                cache[ck] = version_intervals(v, a, b)
+            out[key].extend((s, e, v.calendar_id) for s, e in cache[ck])
+    return out
+
+
+def clock(
+    intervals: Sequence[tuple[int, int, str | None]], span: Interval
+) -> dict[str, np.ndarray]:
+    """The span cut at interval ends and UTC midnights, with business time before each cut."""
+    lo, hi = span
+    starts = np.array([s for s, _, _ in intervals], dtype=np.int64)
+    ends = np.array([e for _, e, _ in intervals], dtype=np.int64)
+    midnights = np.arange(lo - lo % DAY_MS, hi + DAY_MS, DAY_MS, dtype=np.int64)
+    pts = np.unique(np.concatenate([starts, ends, midnights, [lo, hi]]))
+    pts = pts[(pts >= lo) & (pts <= hi)]
+    seg_s, seg_e = pts[:-1], pts[1:]
+    if len(starts):
+        idx = np.searchsorted(starts, seg_s, side="right") - 1
+        inside = (idx >= 0) & (seg_s < ends[np.maximum(idx, 0)])
+    else:
+        inside = np.zeros(len(seg_s), dtype=bool)
+    dur = np.where(inside, seg_e - seg_s, 0)
+    cum = np.concatenate([[0], np.cumsum(dur)[:-1]]).astype(np.int64)
+    return {"seg_start": seg_s, "seg_end": seg_e, "business": inside, "cum_ms": cum}
+
+
+# ---------------------------------------------------------------- the facts
+
+
+def _read_versions(con: duckdb.DuckDBPyConnection) -> list[CalendarVersion]:
+    rows = con.execute(
+        "SELECT record_id, cx_ms(TIMESTAMP '1970-01-01 00:00:00', \"at\"), calendar_id, timezone,"
+        ' weekly, holidays, channel_ids FROM s_business_hours ORDER BY "at", record_id'
+    ).fetchall()
+    out = []
+    for rid, at_ms, cal, tz, weekly, holidays, channels in rows:
+        try:
+            _zone(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue  # ingest rejects these; a store written elsewhere may not have
+        out.append(
+            CalendarVersion(
+                rid,
+                int(at_ms),
+                cal,
+                tz,
+                parse_weekly(weekly),
+                frozenset(dt.date.fromisoformat(d) for d in holidays or ()),
+                None if channels is None else frozenset(channels),
+            )
+        )
+    return out
+
+
+def data_span(con: duckdb.DuckDBPyConnection) -> Interval | None:
+    """The UTC days holding the visible messages, as epoch milliseconds."""
+    (row,) = con.execute(
+        "SELECT cx_ms(TIMESTAMP '1970-01-01 00:00:00', min(\"at\")),"
+        " cx_ms(TIMESTAMP '1970-01-01 00:00:00', max(\"at\")) FROM s_message"
+    ).fetchall()
+    if row[0] is None:
+        return None
+    lo, hi = int(row[0]), int(row[1])
+    return lo - lo % DAY_MS, hi - hi % DAY_MS + DAY_MS
+
+
+def _ts(ms: np.ndarray | list[int]) -> pa.Array:
+    return pa.array(np.asarray(ms, dtype=np.int64), type=pa.int64()).cast(pa.timestamp("ms"))
+
+
+def build_business_hours(con: duckdb.DuckDBPyConnection, ctx: FactContext) -> None:
+    versions = _read_versions(con)
+    named = sorted({c for v in versions if v.channel_ids for c in v.channel_ids})
+    span = data_span(con)
+    per_key = key_intervals(versions, [DEFAULT_KEY, *named], span) if span else {}
+
+    iv_key: list[str] = []
+    iv_cal: list[str | None] = []
+    iv_s: list[int] = []
+    iv_e: list[int] = []
+    ck_parts: list[pa.Table] = []
+    for key, ivs in per_key.items():
+        for s, e, cal in ivs:
+            iv_key.append(key)
+            iv_cal.append(cal)
+            iv_s.append(s)
+            iv_e.append(e)
+        assert span is not None
+        c = clock(ivs, span)
+        n = len(c["seg_start"])
+        ck_parts.append(
+            pa.table(
+                {
+                    "calendar_key": pa.array([key] * n, type=pa.string()),
+                    "day": pa.array(c["seg_start"] // DAY_MS, type=pa.int32()).cast(pa.date32()),
+                    "seg_start": _ts(c["seg_start"]),
+                    "seg_end": _ts(c["seg_end"]),
+                    "business": pa.array(c["business"], type=pa.bool_()),
+                    "cum_ms": pa.array(c["cum_ms"], type=pa.int64()),
+                }
+            )
+        )
+    channels = pa.table({"channel_id": pa.array(named, type=pa.string())})
+    intervals = pa.table(
+        {
+            "calendar_key": pa.array(iv_key, type=pa.string()),
+            "calendar_id": pa.array(iv_cal, type=pa.string()),
+            "start_at": _ts(iv_s),
+            "end_at": _ts(iv_e),
+        }
+    )
+    clocks = (
+        pa.concat_tables(ck_parts)
+        if ck_parts
+        else pa.table(
+            {
+                "calendar_key": pa.array([], type=pa.string()),
+                "day": pa.array([], type=pa.date32()),
+                "seg_start": _ts([]),
+                "seg_end": _ts([]),
+                "business": pa.array([], type=pa.bool_()),
+                "cum_ms": pa.array([], type=pa.int64()),
+            }
+        )
+    )
+    for name, table, cols in (
+        ("f_business_channel", channels, "channel_id"),
+        (
+            "f_business_interval",
+            intervals,
+            "calendar_key, calendar_id, CAST(start_at AS TIMESTAMP) AS start_at,"
+            " CAST(end_at AS TIMESTAMP) AS end_at",
+        ),
+        (
+            "f_business_clock",
+            clocks,
+            "calendar_key, day, CAST(seg_start AS TIMESTAMP) AS seg_start,"
+            " CAST(seg_end AS TIMESTAMP) AS seg_end, business, cum_ms",
+        ),
+    ):
+        view = f"_arrow_{name}"
+        con.register(view, table)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols} FROM {view}")
+        finally:
+            con.unregister(view)
+
+
+def _built_with_intervals(con: duckdb.DuckDBPyConnection, ctx: FactContext) -> None:
+    """Nothing to do: `build_business_hours` writes the three tables at once."""
+
+
+BUSINESS_INTERVAL = Fact("f_business_interval", build=build_business_hours)
+BUSINESS_CHANNEL = Fact(
+    "f_business_channel", requires=("f_business_interval",), build=_built_with_intervals
+)
+BUSINESS_CLOCK = Fact(
+    "f_business_clock", requires=("f_business_interval",), build=_built_with_intervals
+)
+
+FACTS: tuple[Fact, ...] = (BUSINESS_INTERVAL, BUSINESS_CHANNEL, BUSINESS_CLOCK)

@@ -1,0 +1,146 @@
+"""Lock sessions (`metrics.md`, "Lock sessions (agent time)").
+
+`f_lock_session`: one row per `lock` by a human agent:
+agent_id, conversation_id, channel_id (of the conversation; NULL when
+unknown), team_id (of the lock), lock_record_id, started_at, ended_at,
+end_rule, class ('handle' | 'no_reply' | 'cherry_picking'), duration_ms.
+
+`end_rule` names the first record (in record order) that ended the session:
+'unlock' (1), 'next_lock' (2: the agent's next lock, any conversation),
+'stolen' (3: another agent's lock on the conversation), 'status_change'
+(4: to PENDING or RESOLVED), 'presence' (5: AWAY or OFFLINE), 'as_of' (6).
+
+Each candidate end is the next record of one stream, found with `lead`:
+
+- the agent's stream: its locks and its AWAY/OFFLINE presence changes —
+  every record in it ends the sessions before it (rules 2 and 5);
+- the conversation's stream: human locks on it and its PENDING/RESOLVED
+  status changes (rules 3 and 4; a next lock by the same agent is rule 2);
+- the (conversation, agent) stream: the agent's locks and unlocks there; an
+  unlock next ends the session (rule 1), a lock next is already rule 2.
+
+`f_conversation_lock_time`: per conversation, the summed durations by class
+(handle_ms, no_reply_ms, cherry_picking_ms).
+"""
+
+from __future__ import annotations
+
+from cxport.exports.facts import Fact
+
+# Ranks of `records.TYPE_RANK`: lock 1, unlock 2, status_change 3, presence 4.
+LOCK_SESSION = Fact(
+    "f_lock_session",
+    sql="""
+WITH lk AS (
+    SELECT record_id, "at", conversation_id, agent_id, team_id
+    FROM s_lock WHERE agent_id IS NOT NULL
+),
+by_agent AS (
+    SELECT agent_id, record_id, "at", 1 AS rk, 'lock' AS kind FROM lk
+    UNION ALL
+    SELECT agent_id, record_id, "at", 4 AS rk, 'presence' AS kind
+    FROM s_presence WHERE status IN ('AWAY', 'OFFLINE')
+),
+by_conversation AS (
+    SELECT conversation_id, record_id, "at", 1 AS rk, agent_id, 'lock' AS kind FROM lk
+    UNION ALL
+    SELECT conversation_id, record_id, "at", 3 AS rk, NULL AS agent_id, 'status_change' AS kind
+    FROM s_status_change WHERE status IN ('PENDING', 'RESOLVED')
+),
+by_pair AS (
+    SELECT conversation_id, agent_id, record_id, "at", 1 AS rk, 'lock' AS kind FROM lk
+    UNION ALL
+    SELECT conversation_id, agent_id, record_id, "at", 2 AS rk, 'unlock' AS kind
+    FROM s_unlock WHERE agent_id IS NOT NULL
+),
+candidates AS (
+    SELECT record_id, n_at, n_rk, n_id, CASE n_kind WHEN 'lock' THEN 'next_lock' ELSE 'presence' END AS rule
+    FROM (
+        SELECT record_id, kind,
+               lead("at") OVER w AS n_at, lead(rk) OVER w AS n_rk,
+               lead(record_id) OVER w AS n_id, lead(kind) OVER w AS n_kind
+        FROM by_agent
+        WINDOW w AS (PARTITION BY agent_id ORDER BY "at", rk, record_id)
+    ) AS a
+    WHERE kind = 'lock' AND n_at IS NOT NULL
+    UNION ALL
+    SELECT record_id, n_at, n_rk, n_id,
+           CASE WHEN n_kind = 'status_change' THEN 'status_change'
+                WHEN n_agent = agent_id THEN 'next_lock' ELSE 'stolen' END AS rule
+    FROM (
+        SELECT record_id, kind, agent_id,
+               lead("at") OVER w AS n_at, lead(rk) OVER w AS n_rk,
+               lead(record_id) OVER w AS n_id, lead(kind) OVER w AS n_kind,
+               lead(agent_id) OVER w AS n_agent
+        FROM by_conversation
+        WINDOW w AS (PARTITION BY conversation_id ORDER BY "at", rk, record_id)
+    ) AS c
+    WHERE kind = 'lock' AND n_at IS NOT NULL
+    UNION ALL
+    SELECT record_id, n_at, n_rk, n_id, 'unlock' AS rule
+    FROM (
+        SELECT record_id, kind,
+               lead("at") OVER w AS n_at, lead(rk) OVER w AS n_rk,
+               lead(record_id) OVER w AS n_id, lead(kind) OVER w AS n_kind
+        FROM by_pair
+        WINDOW w AS (PARTITION BY conversation_id, agent_id ORDER BY "at", rk, record_id)
+    ) AS p
+    WHERE kind = 'lock' AND n_kind = 'unlock'
+),
+first_end AS (
+    SELECT record_id, n_at AS ended_at, rule
+    FROM candidates
+    QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY n_at, n_rk, n_id) = 1
+),
+sessions AS (
+    SELECT lk.agent_id, lk.conversation_id, lk.team_id, lk.record_id AS lock_record_id,
+           lk.at AS started_at,
+           coalesce(fe.ended_at, req.as_of) AS ended_at,
+           coalesce(fe.rule, 'as_of') AS end_rule
+    FROM lk
+    CROSS JOIN req
+    LEFT JOIN first_end AS fe ON fe.record_id = lk.record_id
+),
+handled AS (
+    SELECT DISTINCT s.lock_record_id
+    FROM sessions AS s
+    JOIN s_message AS m
+      ON m.conversation_id = s.conversation_id AND m.agent_id = s.agent_id
+    WHERE m.direction = 'OUTBOUND' AND m.source = 'AGENT'
+      AND m.at >= s.started_at AND m.at <= s.ended_at
+),
+resolved_at_end AS (
+    SELECT DISTINCT s.lock_record_id
+    FROM sessions AS s
+    JOIN s_status_change AS sc
+      ON sc.conversation_id = s.conversation_id AND sc.agent_id = s.agent_id
+     AND sc.at = s.ended_at
+    WHERE sc.status = 'RESOLVED'
+)
+SELECT s.agent_id, s.conversation_id, e.channel_id, s.team_id, s.lock_record_id,
+       s.started_at, s.ended_at, s.end_rule,
+       CASE WHEN h.lock_record_id IS NOT NULL THEN 'handle'
+            WHEN r.lock_record_id IS NOT NULL THEN 'no_reply'
+            ELSE 'cherry_picking' END AS class,
+       cx_ms(s.started_at, s.ended_at) AS duration_ms
+FROM sessions AS s
+LEFT JOIN handled AS h ON h.lock_record_id = s.lock_record_id
+LEFT JOIN resolved_at_end AS r ON r.lock_record_id = s.lock_record_id
+LEFT JOIN e_conversation AS e ON e.conversation_id = s.conversation_id
+""",
+)
+
+CONVERSATION_LOCK_TIME = Fact(
+    "f_conversation_lock_time",
+    requires=("f_lock_session",),
+    sql="""
+SELECT conversation_id,
+       CAST(coalesce(sum(duration_ms) FILTER (WHERE class = 'handle'), 0) AS BIGINT) AS handle_ms,
+       CAST(coalesce(sum(duration_ms) FILTER (WHERE class = 'no_reply'), 0) AS BIGINT) AS no_reply_ms,
+       CAST(coalesce(sum(duration_ms) FILTER (WHERE class = 'cherry_picking'), 0) AS BIGINT) AS cherry_picking_ms
+FROM f_lock_session
+GROUP BY conversation_id
+""",
+)
+
+FACTS: tuple[Fact, ...] = (LOCK_SESSION, CONVERSATION_LOCK_TIME)
