@@ -1,0 +1,225 @@
+"""What the benchmarks share: one child process per measurement, and the floors.
+
+A measurement runs in a child process of its own (`python -m bench.step …`),
+so that its peak memory is that process's alone: the child times the
+operation itself (not the interpreter's start), reads its own maximum
+resident set size and prints one `Measurement` as a JSON line.
+
+The floors are what this machine does at best with the same bytes, with no
+cxport code in the way:
+
+- `read_json_floor`: DuckDB's plain `read_json` of the NDJSON into one table
+  of a new database file, every field of `ingest.md` given as a column of
+  its type (auto-detection would sample the first records and silently drop
+  fields that appear later: less work, not the same read);
+- `copy_floor`: a plain `COPY` to CSV of a table holding exactly an export's
+  rows and columns (its own values, loaded beforehand, untimed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = "BENCH-MEASUREMENT "
+
+
+@dataclass
+class Measurement:
+    """One run of one step, as its child process saw it."""
+
+    step: str
+    seconds: float  # wall time of the operation, inside the child
+    peak_rss: int  # bytes: the child's maximum resident set size
+    in_bytes: int = 0  # what it read (NDJSON), when that is its measure
+    out_bytes: int = 0  # what it wrote
+    rows: int | None = None
+    columns: int | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class ChildFailed(RuntimeError):
+    """A measurement's child process failed; the message holds the end of its stderr."""
+
+
+def peak_rss() -> int:
+    """This process's maximum resident set size so far, in bytes (Linux: ru_maxrss is KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+@contextmanager
+def stopwatch() -> Iterator[list[float]]:
+    """`with stopwatch() as t: …` then `t[0]` is the elapsed wall time in seconds."""
+    elapsed = [0.0]
+    begin = time.perf_counter()
+    try:
+        yield elapsed
+    finally:
+        elapsed[0] = time.perf_counter() - begin
+
+
+def emit(measurement: Measurement) -> None:
+    """The child's answer to its parent: one marked JSON line on stdout."""
+    print(MARKER + json.dumps(asdict(measurement)), flush=True)
+
+
+def run_child(args: list[str], timeout: float | None = None) -> Measurement:
+    """Run `python -m bench.step ARGS` in a fresh process and return its measurement."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.step", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(MARKER):
+            data = json.loads(line[len(MARKER) :])
+            return Measurement(**data)
+    tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+    raise ChildFailed(f"`bench.step {' '.join(args)}` exited {done.returncode}:\n{tail}")
+
+
+# --- floors ----------------------------------------------------------------------------------
+
+
+def record_columns() -> str:
+    """Every field of every record type as a DuckDB `columns` struct literal."""
+    from cxport.records import COMMON_FIELDS, RECORD_TYPES, Kind
+
+    types: dict[str, str] = {name: "VARCHAR" for name in COMMON_FIELDS}
+    types["at"] = "TIMESTAMPTZ"
+    for rt in RECORD_TYPES:
+        for f in rt.fields:
+            types.setdefault(f.name, "JSON" if f.kind is Kind.WEEKLY else f.sql_type)
+    return "{" + ", ".join(f"'{name}': '{sql}'" for name, sql in types.items()) + "}"
+
+
+def read_json_floor(ndjson: Path, db: Path) -> Measurement:
+    """DuckDB's plain `read_json` of the NDJSON into a table of a new database file."""
+    for stale in (db, db.with_name(db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    con = duckdb.connect(str(db))
+    with stopwatch() as t:
+        con.execute(
+            "CREATE TABLE raw AS SELECT * FROM read_json(?, format = 'newline_delimited',"
+            f" columns = {record_columns()})",
+            [str(ndjson)],
+        )
+        con.close()
+    con = duckdb.connect(str(db), read_only=True)
+    row = con.execute("SELECT count(*) FROM raw").fetchone()
+    columns = len(con.execute("DESCRIBE raw").fetchall())
+    con.close()
+    return Measurement(
+        "read_json_floor",
+        t[0],
+        peak_rss(),
+        in_bytes=ndjson.stat().st_size,
+        rows=int(row[0]) if row else 0,
+        columns=columns,
+    )
+
+
+def copy_floor(csv: Path, out: Path) -> Measurement:
+    """A plain COPY to CSV of a table with the rows and columns of `csv` (an export's file).
+
+    The table is loaded from the file itself (untimed), as text, so the COPY
+    writes the same values the export wrote: the floor of writing that file.
+    """
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE export_rows AS SELECT * FROM read_csv(?, header = true, all_varchar = true,"
+        " quote = '\"', escape = '\"', delim = ',', strict_mode = false)",
+        [str(csv)],
+    )
+    columns = len(con.execute("DESCRIBE export_rows").fetchall())
+    with stopwatch() as t:
+        row = con.execute(
+            f"COPY export_rows TO '{out.as_posix()}' (FORMAT csv, HEADER true)"
+        ).fetchone()
+    con.close()
+    return Measurement(
+        "copy_floor",
+        t[0],
+        peak_rss(),
+        out_bytes=out.stat().st_size,
+        rows=int(row[0]) if row else 0,
+        columns=columns,
+    )
+
+
+# --- the machine -----------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_bytes() -> int:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _version(module: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(module)
+    except Exception:
+        return "not installed"
+
+
+def _git_commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on (the figures mean nothing without it)."""
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_bytes": _memory_bytes(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pyarrow": _version("pyarrow"),
+        "pandas": _version("pandas"),
+        "cxport": _version("cxport"),
+        "commit": _git_commit(),
+        "load_average": list(os.getloadavg()),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,314 @@
+"""The benchmark suite, in one command.
+
+    uv run python bench/run.py                                  # 10 000, 100 000, 1 000 000; 3 runs
+    uv run python bench/run.py --sizes 10000 --runs 1 --out bench/out/smoke    # what CI runs
+
+For each size (simulated conversations) it measures, each step in a child
+process of its own (`bench/step.py`; peak memory is that process's):
+simulate, ingest, each registered export (CSV, one month, a non-UTC zone),
+all of them together; and side by side the floors of this machine (DuckDB's
+plain read_json of the same NDJSON; a plain COPY of a table with each
+export's rows and columns) and what a user would otherwise write (the pandas
+script `bench/pandas_baseline.py`, run at the sizes up to `--pandas-max` and
+extrapolated linearly above). Each figure is the median of `--runs` runs.
+
+It writes `results.json` and `results.md` (the tables, the ratios and the
+targets of the issue) and `time-vs-size.png` into `--out`; `--publish` also
+puts them into docs/performance.md and the README (see `bench/report.py`).
+Exports not registered yet are listed as missing, not failed; a step that
+fails is reported and makes the exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as `python bench/run.py`: make `bench.*` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import report
+from bench.common import ROOT, ChildFailed, Measurement, machine, run_child
+
+# The twelve exports of exports.md, in its order.
+TWELVE = (
+    "resolved-conversations",
+    "open-conversations",
+    "messages",
+    "teams",
+    "contacts",
+    "topics",
+    "tags",
+    "agent-presence",
+    "agent-metrics",
+    "response-times",
+    "virtual-agents",
+    "contact-attributes",
+)
+
+# The simulated workspace and the request every export is measured with.
+SIMULATION = {"seed": 7, "start": "2024-05-20", "days": 45}
+REQUEST = {
+    "from": "2024-06-01",
+    "to": "2024-06-30",
+    "tz": "America/Sao_Paulo",
+    "as-of": "2024-08-01T00:00:00+00:00",
+}
+PANDAS_COMPARED_WITH = "resolved-conversations"
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def request_args() -> list[str]:
+    return [item for key, value in REQUEST.items() for item in (f"--{key}", value)]
+
+
+def summarize(runs: list[Measurement], measure: str) -> dict[str, Any]:
+    """The figures of one step: median time of its runs, peak memory, sizes, MB/s.
+
+    `measure` names the bytes its MB/s is of: `in` (what it read) or `out` (what it wrote).
+    """
+    seconds = [m.seconds for m in runs]
+    last = runs[-1]
+    median = statistics.median(seconds)
+    measured_bytes = last.in_bytes if measure == "in" else last.out_bytes
+    return {
+        "median_s": median,
+        "runs_s": seconds,
+        "peak_rss": max(m.peak_rss for m in runs),
+        "in_bytes": last.in_bytes,
+        "out_bytes": last.out_bytes,
+        "rows": last.rows,
+        "columns": last.columns,
+        "mb_s": measured_bytes / 1e6 / median if median > 0 else None,
+        "mb_s_of": measure,
+        "detail": last.detail,
+    }
+
+
+class Suite:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.runs: int = args.runs
+        self.out: Path = args.out
+        self.pandas_max: int = args.pandas_max
+        self.keep_data: bool = args.keep_data
+        self.failures: list[str] = []
+        self.results: dict[str, Any] = {
+            "machine": machine(),
+            "args": {"sizes": args.sizes, "runs": args.runs, "pandas_max": args.pandas_max},
+            "simulation": SIMULATION,
+            "request": REQUEST,
+            "sizes": {},
+        }
+
+    def measure(
+        self,
+        sizes: dict[str, Any],
+        name: str,
+        args: list[str],
+        measure: str,
+        runs: int | None = None,
+    ) -> dict[str, Any] | None:
+        """Run one step `runs` times, each in its own process; record its figures under `name`."""
+        done: list[Measurement] = []
+        runs = runs or self.runs
+        for i in range(runs):
+            try:
+                m = run_child(args)
+            except ChildFailed as exc:
+                say(f"  {name}: FAILED\n{exc}")
+                self.failures.append(f"{sizes['conversations']}: {name}")
+                sizes["steps"][name] = {"error": str(exc)}
+                return None
+            done.append(m)
+            say(
+                f"  {name:<36} run {i + 1}/{runs}: {m.seconds:8.2f} s"
+                f"  {m.peak_rss / 2**20:7.0f} MiB peak"
+            )
+        figures = summarize(done, measure)
+        sizes["steps"][name] = figures
+        return figures
+
+    def size(self, conversations: int) -> None:
+        work = self.out / f"n{conversations}"
+        work.mkdir(parents=True, exist_ok=True)
+        ndjson, db, floor_db = work / "records.ndjson", work / "store.duckdb", work / "floor.duckdb"
+        exports_dir, floors_dir = work / "exports", work / "floors"
+        exports_dir.mkdir(exist_ok=True)
+        floors_dir.mkdir(exist_ok=True)
+        entry: dict[str, Any] = {"conversations": conversations, "steps": {}, "missing": []}
+        self.results["sizes"][str(conversations)] = entry
+        say(f"== {conversations} conversations ({self.runs} run(s) each) ==")
+        begin = time.perf_counter()
+
+        needed = ("cxport.simulate:simulate", "cxport.ingest:ingest_files")
+        entry["missing"] = [name for name in needed if not importable(name)]
+        if entry["missing"]:
+            say(f"  not measured: {', '.join(entry['missing'])} not importable yet")
+            return
+        sim = self.measure(
+            entry,
+            "simulate",
+            ["simulate", "--ndjson", str(ndjson), "--conversations", str(conversations),
+             "--seed", str(SIMULATION["seed"]), "--start", str(SIMULATION["start"]),
+             "--days", str(SIMULATION["days"])],
+            "out",
+        )  # fmt: skip
+        if sim is None:
+            return
+        entry["records"] = sim["rows"]
+        entry["ndjson_bytes"] = sim["out_bytes"]
+
+        self.measure(
+            entry,
+            "read_json_floor",
+            ["read-json", "--ndjson", str(ndjson), "--db", str(floor_db)],
+            "in",
+        )
+        floor_db.unlink(missing_ok=True)
+        if (
+            self.measure(
+                entry, "ingest", ["ingest", "--ndjson", str(ndjson), "--db", str(db)], "in"
+            )
+            is None
+        ):
+            return
+
+        registered = registered_exports()
+        entry["missing"] = [name for name in TWELVE if name not in registered]
+        if entry["missing"]:
+            say(f"  not registered yet: {', '.join(entry['missing'])}")
+        for name in registered:
+            output = exports_dir / f"{name}.csv"
+            figures = self.measure(
+                entry,
+                f"export:{name}",
+                [
+                    "export",
+                    "--db",
+                    str(db),
+                    "--export",
+                    name,
+                    "--output",
+                    str(output),
+                    *request_args(),
+                ],
+                "out",
+            )
+            if figures is not None:
+                self.measure(
+                    entry,
+                    f"floor:{name}",
+                    ["copy", "--csv", str(output), "--output", str(floors_dir / f"{name}.csv")],
+                    "out",
+                )
+        if registered:
+            self.measure(
+                entry,
+                "export-all",
+                ["export-all", "--db", str(db), "--out-dir", str(work / "all"), *request_args()],
+                "out",
+            )
+        if conversations <= self.pandas_max:
+            self.measure(
+                entry,
+                "pandas",
+                [
+                    "pandas",
+                    "--ndjson",
+                    str(ndjson),
+                    "--output",
+                    str(work / "pandas.csv"),
+                    *request_args(),
+                ],
+                "in",
+            )
+        entry["wall_s"] = time.perf_counter() - begin
+        if not self.keep_data:
+            for path in (ndjson, db, db.with_name(db.name + ".wal")):
+                path.unlink(missing_ok=True)
+            for folder in (exports_dir, floors_dir, work / "all"):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def importable(name: str) -> bool:
+    """Whether `module:function` can be imported (a teammate's part may not be written yet)."""
+    module, _, function = name.partition(":")
+    try:
+        return hasattr(importlib.import_module(module), function)
+    except Exception as exc:  # not written yet, or half-written: the tests report that
+        say(f"  cannot import {module}: {type(exc).__name__}: {exc}")
+        return False
+
+
+def registered_exports() -> list[str]:
+    """The registered exports, in the order of exports.md (unknown names last)."""
+    from cxport.exports.defs import EXPORTS
+
+    names = [e.name for e in EXPORTS]
+    return sorted(names, key=lambda n: (TWELVE.index(n) if n in TWELVE else len(TWELVE), n))
+
+
+def parse_sizes(text: str) -> list[int]:
+    sizes = sorted({int(part.replace("_", "")) for part in text.split(",") if part.strip()})
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("--sizes: a comma-separated list of positive counts")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py", description=(__doc__ or "").splitlines()[0]
+    )
+    parser.add_argument(
+        "--sizes", type=parse_sizes, default=[10_000, 100_000, 1_000_000],
+        help="simulated conversations, comma-separated (default: 10000,100000,1000000)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs of each step; figures are medians"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "latest")
+    parser.add_argument(
+        "--pandas-max", type=int, default=100_000,
+        help="run the pandas script up to this size; extrapolate above (default 100000)",
+    )  # fmt: skip
+    parser.add_argument("--keep-data", action="store_true", help="keep the NDJSON, store and files")
+    parser.add_argument(
+        "--publish", action="store_true",
+        help="also write docs/performance.md's figures, its chart and the README's table",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    suite = Suite(args)
+    for conversations in args.sizes:
+        suite.size(conversations)
+        save(suite.results, args.out)  # what is measured so far survives an interruption
+    suite.results["machine"]["load_average_end"] = machine()["load_average"]
+    suite.results["failures"] = suite.failures
+    save(suite.results, args.out)
+    report.write(suite.results, args.out, publish=args.publish)
+    say(f"results: {args.out / 'results.md'}")
+    if suite.failures:
+        say("failed: " + "; ".join(suite.failures))
+        return 1
+    return 0
+
+
+def save(results: dict[str, Any], out: Path) -> None:
+    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
