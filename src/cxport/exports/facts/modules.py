@@ -7,6 +7,7 @@ from cxport.exports.facts import (
     activity,
     attribution,
     business_hours,
+    credit,
     episodes,
     first_response,
     locks,
@@ -23,6 +24,7 @@ ALL_FACTS: tuple[Fact, ...] = (
     *presence.FACTS,
     *tagging.FACTS,
     *attribution.FACTS,
+    *credit.FACTS,
     *activity.FACTS,
     *episodes.FACTS,
 )

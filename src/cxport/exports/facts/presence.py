@@ -10,6 +10,11 @@ starts the interval), `status` (`AVAILABLE` / `AWAY`), `away_state`,
 `started_at`, `ended_at` (NULL when open), `until_at` (`ended_at`, or
 `as_of` when open: the end "for every purpose"), `duration_ms`.
 
+`f_agent_presence_time`: per agent with a presence interval overlapping the
+range, `available_ms` and `away_ms` (interval time clipped to the range and
+`as_of`) and `utilized_ms`, the part of the available time during which a
+lock session (clipped, on the selected channels: `f_range_session`) was open.
+
 Presence records all share one type, so the order of records among them is
 by `at`, then record id.
 """
@@ -34,4 +39,65 @@ PRESENCE_INTERVAL = Fact(
     """,
 )
 
-FACTS: tuple[Fact, ...] = (PRESENCE_INTERVAL,)
+# Utilization is a sweep over each agent's timeline: +1/-1 at the edges of
+# available intervals and of lock sessions; the time where both running
+# counts are positive is available time with a session open. Overlapping
+# sessions therefore count once (their union), whatever the data holds.
+AGENT_PRESENCE_TIME = Fact(
+    name="f_agent_presence_time",
+    requires=("f_presence_interval", "f_range_session"),
+    sql="""
+    WITH clipped AS (
+        SELECT p.agent_id, p.status,
+               greatest(p.started_at, r.start_at) AS clipped_from,
+               least(p.until_at, r.end_at) AS clipped_to
+        FROM f_presence_interval AS p CROSS JOIN req AS r
+        WHERE p.started_at < r.end_at AND (p.until_at > r.start_at OR p.started_at >= r.start_at)
+    ),
+    available AS (
+        SELECT agent_id, clipped_from, clipped_to FROM clipped
+        WHERE status = 'AVAILABLE' AND clipped_to > clipped_from
+    ),
+    edges AS (
+        SELECT agent_id, clipped_from AS t, 1 AS d_available, 0 AS d_locked FROM available
+        UNION ALL
+        SELECT agent_id, clipped_to, -1, 0 FROM available
+        UNION ALL
+        SELECT s.agent_id, s.clipped_from, 0, 1 FROM f_range_session AS s
+        WHERE s.clipped_to > s.clipped_from AND s.agent_id IN (SELECT agent_id FROM available)
+        UNION ALL
+        SELECT s.agent_id, s.clipped_to, 0, -1 FROM f_range_session AS s
+        WHERE s.clipped_to > s.clipped_from AND s.agent_id IN (SELECT agent_id FROM available)
+    ),
+    steps AS (
+        SELECT agent_id, t,
+               lead(t) OVER (PARTITION BY agent_id ORDER BY t) AS next_t,
+               sum(d_available) OVER (PARTITION BY agent_id ORDER BY t) AS n_available,
+               sum(d_locked) OVER (PARTITION BY agent_id ORDER BY t) AS n_locked
+        FROM (
+            SELECT agent_id, t, sum(d_available) AS d_available, sum(d_locked) AS d_locked
+            FROM edges GROUP BY agent_id, t
+        ) AS points
+    ),
+    utilized AS (
+        SELECT agent_id, sum(cx_ms(t, next_t)) AS utilized_ms
+        FROM steps WHERE n_available > 0 AND n_locked > 0
+        GROUP BY agent_id
+    ),
+    totals AS (
+        SELECT agent_id,
+               sum(cx_ms(clipped_from, clipped_to)) FILTER (WHERE status = 'AVAILABLE')
+                   AS available_ms,
+               sum(cx_ms(clipped_from, clipped_to)) FILTER (WHERE status = 'AWAY') AS away_ms
+        FROM clipped GROUP BY agent_id
+    )
+    SELECT t.agent_id,
+           CAST(coalesce(t.available_ms, 0) AS BIGINT) AS available_ms,
+           CAST(coalesce(t.away_ms, 0) AS BIGINT) AS away_ms,
+           CAST(coalesce(u.utilized_ms, 0) AS BIGINT) AS utilized_ms
+    FROM totals AS t
+    LEFT JOIN utilized AS u ON u.agent_id = t.agent_id
+    """,
+)
+
+FACTS: tuple[Fact, ...] = (PRESENCE_INTERVAL, AGENT_PRESENCE_TIME)
