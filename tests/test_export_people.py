@@ -47,3 +47,34 @@ def test_golden_export_is_byte_exact(
         out=tmp_path / "out.csv",
     )
     assert text == expected.read_text(encoding="utf-8")
+
+
+PT_BR_HEADERS = {
+    "teams": "Criado em,ID da equipe,Nome da equipe,Resolve com resposta,Resolve sem resposta,"
+    "Tempo médio da primeira resposta,Tempo médio de resolução,Tempo total de manuseio,"
+    "Tempo total sem resposta,Tempo total de colheita de cerejas,Tempo médio de manuseio,"
+    "Contatos ajudados,CSAT com pontuação 1,CSAT com pontuação 2,CSAT com pontuação 3,"
+    "CSAT com pontuação 4,CSAT com pontuação 5,Tags adicionadas,Tópicos adicionados,Respostas",
+    "agent-metrics": "ID do usuário,Nome do usuário,Endereço de e-mail do usuário,"
+    "Referência do usuário,Tempo (s) disponível (is),Tempo (s) ausente (s),Contatos ajudados,"
+    "Média. Tempo (s) de manuseio,Tempo (s) de manuseio,Tempo (s) sem resposta,"
+    "Tempo (s) de colheita da cereja,Respostas,Resolve - Com resposta,Resolve - Sem resposta,"
+    "Tags adicionadas,Tópicos adicionados,Utilização (%),CSAT com pontuação 1,"
+    "CSAT com pontuação 2,CSAT com pontuação 3,CSAT com pontuação 4,CSAT com pontuação 5",
+    "agent-presence": "ID do usuário,Nome do usuário,Endereço de e-mail do usuário,Tipo,"
+    "Estado ausente,De,Para,Duração (s)",
+    "virtual-agents": "ID do agente,Nome do agente,Médio,Canal,Nome de exibição do canal,"
+    "Total de conversas,Entrega para o agente,Entrega devido a erro,Resolvido,"
+    "Total de conversas com o tópico,Total de mensagens marcadas,Total de tags aplicadas",
+}
+
+
+@pytest.mark.parametrize("export", sorted(PT_BR_HEADERS))
+def test_portuguese_headers_and_same_rows(
+    export: str, stores: dict[str, Path], tmp_path: Path
+) -> None:
+    db = stores["session-crossing-presence"]
+    en = export_text(db, export, "2024-06-10", "2024-06-10", out=tmp_path / "en.csv")
+    pt = export_text(db, export, "2024-06-10", "2024-06-10", lang="pt-BR", out=tmp_path / "pt.csv")
+    assert pt.splitlines()[0] == PT_BR_HEADERS[export]
+    assert pt.splitlines()[1:] == en.splitlines()[1:]
