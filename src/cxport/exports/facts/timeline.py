@@ -31,8 +31,9 @@ SELECT record_id, "at", conversation_id, status, agent_id, virtual_agent_id,
        coalesce(system, false) AS system, team_id, initiated_by, handover_reason,
        resolved_by, resolve_trigger, resolve_reason, resolve_comment,
        prev_status,
-       status IN ('NEW', 'PENDING') AND prev_status = 'RESOLVED' AS is_reopening,
-       status = 'NEW' AND initiated_by = 'VA_HANDED_OVER_CONVERSATION' AS is_handover
+       coalesce(status IN ('NEW', 'PENDING') AND prev_status = 'RESOLVED', false) AS is_reopening,
+       coalesce(status = 'NEW' AND initiated_by = 'VA_HANDED_OVER_CONVERSATION', false)
+           AS is_handover
 FROM (
     SELECT *, lag(status) OVER (PARTITION BY conversation_id ORDER BY "at", record_id) AS prev_status
     FROM s_status_change
