@@ -1,0 +1,49 @@
+"""Where the records go: a file, a gzip file, or standard output."""
+
+from __future__ import annotations
+
+import os
+import sys
+import zlib
+from pathlib import Path
+from typing import BinaryIO
+
+
+class Sink:
+    """Where the bytes go: a file (gzip when its name ends in `.gz`) or stdout.
+
+    A file is written under a temporary name and renamed when complete, so an
+    interrupted run never leaves a truncated file under the asked name.
+    """
+
+    def __init__(self, out: str | Path, gzip_level: int = 6) -> None:
+        self.name = str(out)
+        self._final: Path | None = None
+        self._file: BinaryIO
+        if self.name == "-":
+            self._file = sys.stdout.buffer
+        else:
+            self._final = Path(out)
+            self._tmp = self._final.with_name(self._final.name + ".partial")
+            self._file = open(self._tmp, "wb", buffering=0)  # noqa: SIM115 (closed in close/abort)
+        # wbits 31: a gzip member with mtime 0 and no file name, so bytes are reproducible.
+        gz = self.name.endswith(".gz")
+        self._zip = zlib.compressobj(gzip_level, zlib.DEFLATED, 31) if gz else None
+
+    def write(self, data: bytes | bytearray) -> None:
+        if self._zip is not None:
+            data = self._zip.compress(data)
+        self._file.write(data)
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._file.write(self._zip.flush())
+        self._file.flush()
+        if self._final is not None:
+            self._file.close()
+            os.replace(self._tmp, self._final)
+
+    def abort(self) -> None:
+        if self._final is not None:
+            self._file.close()
+            self._tmp.unlink(missing_ok=True)
