@@ -110,9 +110,12 @@ class Staff:
             for at, status, state in events:
                 self._w.presence(at, a.agent_id, status, state)
                 if status == "AVAILABLE":
-                    opened = at
+                    # Picking up takes a moment; also, a lock at the very instant of the
+                    # presence record would sort before it (metrics.md's order).
+                    opened = at + int((1 + u() * 14) * 1000)
                 elif opened is not None:
-                    slots.append((opened, at))
+                    if opened < at:
+                        slots.append((opened, at))
                     opened = None
 
     def _ensure(self, d: int) -> bool:

@@ -95,8 +95,8 @@ class SimSummary:
     start: dt.date
     days: int
     conversations: int
-    records_by_type: dict[str, int] = field(default_factory=dict)
+    records: dict[str, int] = field(default_factory=dict)  # records written, per type
 
     @property
-    def records(self) -> int:
-        return sum(self.records_by_type.values())
+    def total(self) -> int:
+        return sum(self.records.values())
