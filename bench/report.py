@@ -234,6 +234,7 @@ def pandas_table(results: dict[str, Any]) -> str:
                 fmt_s(end_to_end),
                 fmt_x(p["s"] / export) if export else "–",
                 fmt_x(p["s"] / end_to_end) if end_to_end else "–",
+                {True: "yes", False: "**no**"}.get(size.get("pandas_agrees"), "–"),
             ]
         )
     header = [
@@ -244,6 +245,7 @@ def pandas_table(results: dict[str, Any]) -> str:
         "cxport ingest + export s",
         "pandas / cxport export",
         "pandas / cxport ingest + export",
+        "same seconds",
     ]
     return table(header, rows)
 
@@ -389,8 +391,9 @@ def markdown(results: dict[str, Any], chart: str | None = CHART) -> str:
         parts += [
             "## cxport and the pandas script",
             "",
-            f"The same NDJSON, the same request; the script computes five columns of `{COMPARED}`,"
-            " the export all 38. Above the sizes it ran at, pandas is extrapolated linearly from the"
+            f"The same NDJSON, the same request; the script computes four columns of `{COMPARED}`"
+            " (first response, handle, no-reply and cherry-picking time), the export all 38;"
+            ' "same seconds": both gave the same four values for every conversation of the run. Above the sizes it ran at, pandas is extrapolated linearly from the'
             " largest one (kind to pandas: its time grows faster than linearly).",
             "",
             pandas,

@@ -22,6 +22,7 @@ fails is reported and makes the exit status 1.
 from __future__ import annotations
 
 import argparse
+import csv
 import importlib
 import json
 import shutil
@@ -62,6 +63,7 @@ REQUEST = {
     "as-of": "2024-08-01T00:00:00+00:00",
 }
 PANDAS_COMPARED_WITH = "resolved-conversations"
+PANDAS_COLUMNS = ("first_response_s", "handle_s", "no_reply_s", "cherry_picking_s")
 
 
 def say(text: str) -> None:
@@ -232,12 +234,45 @@ class Suite:
                 ],
                 "in",
             )
+            entry["pandas_agrees"] = same_metrics(
+                work / "pandas.csv", exports_dir / f"{PANDAS_COMPARED_WITH}.csv"
+            )
+            if entry["pandas_agrees"] is False:
+                self.failures.append(f"{conversations}: pandas and cxport disagree")
         entry["wall_s"] = time.perf_counter() - begin
         if not self.keep_data:
             for path in (ndjson, db, db.with_name(db.name + ".wal")):
                 path.unlink(missing_ok=True)
             for folder in (exports_dir, floors_dir, work / "all"):
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def same_metrics(pandas_csv: Path, export_csv: Path) -> bool | None:
+    """Whether the pandas script and the export give the same seconds for every conversation.
+
+    The comparison means something only if both compute the same thing; None
+    when either file is missing (a step failed or was not measured).
+    """
+    if not pandas_csv.exists() or not export_csv.exists():
+        return None
+    columns = (
+        "First Response Time (s)",
+        "Handle Time (s)",
+        "No Reply Time (s)",
+        "Cherry Picking Time (s)",
+    )
+
+    def read(path: Path, key: str, names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        with path.open(newline="", encoding="utf-8") as f:
+            return {row[key]: tuple(row[c] for c in names) for row in csv.DictReader(f)}
+
+    pandas = read(pandas_csv, "conversation_id", PANDAS_COLUMNS)
+    cxport = read(export_csv, "Conversation ID", columns)
+    agree = pandas == cxport
+    if not agree:
+        differ = sorted(k for k in pandas.keys() | cxport.keys() if pandas.get(k) != cxport.get(k))
+        say(f"  pandas and cxport disagree on {len(differ)} conversations, e.g. {differ[:5]}")
+    return agree
 
 
 def importable(name: str) -> bool:
