@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import median, ordered_sizes, pandas_figures, step_names
+from bench.figures import median, ordered_sizes, pandas_figures, step_names
 
 
 def draw(results: dict[str, Any], path: Path) -> bool:
