@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 from collections import Counter
+from dataclasses import fields
 from pathlib import Path
 
 import orjson
@@ -141,3 +142,14 @@ def test_ingest_accepts_every_record(tmp_path: Path) -> None:
     result = ingest.ingest_files(con, [str(out)], now=dt.datetime(2024, 7, 1, tzinfo=dt.UTC))
     assert result.stored == summary.records
     assert (result.duplicates, result.rejected, result.warning_count) == (0, 0, 0)
+
+
+def test_every_option_is_documented_with_its_default() -> None:
+    doc = (Path(__file__).parents[1] / "docs" / "simulator.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip(" `"): line.split("|")[2].strip()
+        for line in doc.splitlines()
+        if line.startswith("| `")
+    }
+    for f in fields(SimOptions):
+        assert rows.get(f.name) == str(f.default), f.name

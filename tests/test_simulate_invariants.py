@@ -211,6 +211,31 @@ def test_edge_cases_of_the_format_appear(records: list[Record]) -> None:
     )
 
 
+def test_labels_are_applied_and_removed_by_agents_bots_and_automation(
+    records: list[Record],
+) -> None:
+    def actor(r: Record) -> str:
+        return "agent" if "agent_id" in r else "bot" if "virtual_agent_id" in r else "automation"
+
+    seen = {
+        (r["type"], actor(r))
+        for r in by_type(records, "topic_applied", "topic_removed", "tag_applied", "tag_removed")
+    }
+    kinds = ("topic_applied", "topic_removed", "tag_applied", "tag_removed")
+    assert seen == {(k, a) for k in kinds for a in ("agent", "bot", "automation")}
+    team_of_agent = [r for r in by_type(records, *kinds) if "agent_id" in r and "team_id" not in r]
+    assert team_of_agent == []
+
+
+def test_contacts_get_attributes_of_every_type(records: list[Record]) -> None:
+    kinds = {
+        r["attribute_id"]: r["attribute_type"]
+        for r in by_type(records, "contact_attribute_definition")
+    }
+    used = {kinds[r["attribute_id"]] for r in by_type(records, "contact_attribute")}
+    assert used == {"DEFAULT", "CUSTOM", "MEDIUM", "CRM"}
+
+
 def test_message_content_is_awkward_for_csv(records: list[Record]) -> None:
     texts = [r["content"] for r in by_type(records, "message") if "content" in r]
     for start in "=+-@":

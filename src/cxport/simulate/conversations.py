@@ -229,6 +229,9 @@ class Operation:
         if first:
             self.first_contact(conv, t)
             return
+        if conv.status == "RESOLVED" and self.u() < self.o.topic_remove_rate * 4:
+            # A routing rule: a reopened conversation starts over unclassified.
+            self.labels.remove_topic(conv, t + SECOND_MS, AUTOMATION)
         if conv.status != "NEW":
             self.w.status_change(t, conv.cid, "NEW", initiated_by="INBOUND_MESSAGE")
             conv.status = "NEW"

@@ -70,6 +70,30 @@ class Agent:
     leaves_day: int | None = None  # no shift from this day on
 
 
+_WEEK = (0, 1, 2, 3, 4, 5, 6)
+# id, name, office hours (Mon–Fri 8h48 shifts, else 6h20 every day), opens mid-period,
+# shift clock offset from São Paulo in minutes (Manaus is an hour behind).
+_TEAMS = (
+    ("tm-sac", "SAC", False, False, 0),
+    ("tm-vendas", "Vendas", False, False, 0),
+    ("tm-social", "Redes Sociais", False, False, 0),
+    ("tm-retaguarda", "Retaguarda (e-mail)", True, False, 0),
+    ("tm-norte", "Regional Norte", False, True, -60),
+)
+_BOTS = (("va-lia", "Lia"), ("va-vic", "Vic Vendas"))
+# id, medium, name, display name, team, virtual agent, share of arrivals, CSAT survey,
+# weekly bulk resolve, opens mid-period.
+_CHANNELS = (
+    ("ch-wa-sac", "whatsapp", "Loja WhatsApp SAC", "Atendimento WhatsApp", "tm-sac", "va-lia", 0.31, True, False, False),
+    ("ch-wa-vendas", "whatsapp", "Loja WhatsApp Vendas", "Vendas pelo WhatsApp", "tm-vendas", "va-vic", 0.12, True, False, False),
+    ("ch-web", "web-messenger", "Chat do site", "Chat loja.example", "tm-sac", "va-lia", 0.12, True, False, False),
+    ("ch-ig", "instagram", "@loja.oficial", "Instagram", "tm-social", "va-vic", 0.09, True, True, False),
+    ("ch-fb", "facebook", "Loja Oficial", "Facebook", "tm-social", None, 0.07, True, True, False),
+    ("ch-tw", "twitter", "@LojaAjuda", "Twitter", "tm-social", None, 0.07, False, True, False),
+    ("ch-email", "email", "sac@loja.example", "E-mail SAC", "tm-retaguarda", None, 0.12, True, False, False),
+    ("ch-sms", "sms", "SMS 29000", None, "tm-sac", None, 0.04, False, False, False),
+    ("ch-wa-norte", "whatsapp", "Loja WhatsApp Manaus", "Atendimento Norte", "tm-norte", None, 0.06, True, False, True),
+)  # fmt: skip
 _WEEKDAYS_9_20 = {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 # Call-centre shift starts, spread to follow the day's demand; Sunday (6) is the usual day off.
 _SHIFT_STARTS = (8 * 60, 9 * 60, 10 * 60, 7 * 60, 11 * 60, 13 * 60, 14 * 60, 12 * 60, 15 * 60 + 40)
@@ -92,99 +116,29 @@ class Workspace:
         self.retire_day = min(days - 1, max(1, days // 2))
         self.setup_at = period.start - 30 * DAY_MS + 9 * 60 * MINUTE_MS
 
-        def team(i: int, tid: str, name: str, **kw: object) -> Team:
-            return Team(i, tid, name, **kw)  # type: ignore[arg-type]
-
-        sac = team(0, "tm-sac", "SAC")
-        vendas = team(1, "tm-vendas", "Vendas")
-        social = team(2, "tm-social", "Redes Sociais")
-        back = team(3, "tm-retaguarda", "Retaguarda (e-mail)", working_days=(0, 1, 2, 3, 4))
-        back.long_shifts = True
-        norte = team(4, "tm-norte", "Regional Norte", opens_day=self.late_day, local_offset_min=-60)
-        self.teams = [sac, vendas, social, back] + ([norte] if changes else [])
-        self.vas = [VirtualAgent("va-lia", "Lia"), VirtualAgent("va-vic", "Vic Vendas")]
-        lia, vic = self.vas
-
-        def ch(
-            cid: str, medium: str, name: str, disp: str | None, tm: Team, **kw: object
-        ) -> Channel:
-            return Channel(cid, medium, name, disp, tm, **kw)  # type: ignore[arg-type]
-
-        self.channels = [
-            ch(
-                "ch-wa-sac",
-                "whatsapp",
-                "Loja WhatsApp SAC",
-                "Atendimento WhatsApp",
-                sac,
-                va=lia,
-                share=0.31,
-            ),
-            ch(
-                "ch-wa-vendas",
-                "whatsapp",
-                "Loja WhatsApp Vendas",
-                "Vendas pelo WhatsApp",
-                vendas,
-                va=vic,
-                share=0.12,
-            ),
-            ch(
-                "ch-web",
-                "web-messenger",
-                "Chat do site",
-                "Chat loja.example",
-                sac,
-                va=lia,
-                share=0.12,
-            ),
-            ch(
-                "ch-ig",
-                "instagram",
-                "@loja.oficial",
-                "Instagram",
-                social,
-                va=vic,
-                share=0.09,
-                bulk=True,
-            ),
-            ch(
-                "ch-fb",
-                "facebook",
-                "Loja Oficial",
-                "Facebook",
-                social,
-                va=None,
-                share=0.07,
-                bulk=True,
-            ),
-            ch(
-                "ch-tw",
-                "twitter",
-                "@LojaAjuda",
-                "Twitter",
-                social,
-                va=None,
-                share=0.07,
-                csat=False,
-                bulk=True,
-            ),
-            ch("ch-email", "email", "sac@loja.example", "E-mail SAC", back, va=None, share=0.12),
-            ch("ch-sms", "sms", "SMS 29000", None, sac, va=None, share=0.04, csat=False),
-        ]
-        if changes:
-            self.channels.append(
-                ch(
-                    "ch-wa-norte",
-                    "whatsapp",
-                    "Loja WhatsApp Manaus",
-                    "Atendimento Norte",
-                    norte,
-                    va=None,
-                    share=0.06,
-                    opens_day=self.late_day,
-                )
+        late = self.late_day
+        self.teams = [
+            Team(
+                i,
+                tid,
+                name,
+                late if is_late else 0,
+                (0, 1, 2, 3, 4) if office else _WEEK,
+                office,
+                offset,
             )
+            for i, (tid, name, office, is_late, offset) in enumerate(_TEAMS)
+            if changes or not is_late
+        ]
+        self.vas = [VirtualAgent(vid, name) for vid, name in _BOTS]
+        teams = {t.team_id: t for t in self.teams}
+        bots = {b.va_id: b for b in self.vas}
+        self.channels = [
+            Channel(cid, medium, name, disp, teams[tid], bots.get(bot or ""), share, csat, bulk,
+                    late if is_late else 0)
+            for cid, medium, name, disp, tid, bot, share, csat, bulk, is_late in _CHANNELS
+            if changes or not is_late
+        ]  # fmt: skip
         for i, c in enumerate(self.channels):
             c.index = i
             c.team.share += c.share

@@ -18,12 +18,10 @@ import orjson
 
 from cxport.simulate.sink import Sink
 
-_DAY_MS = 86_400_000
+_MINUTE_MS = 60_000
 _BLOCK = 1 << 20
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
-_HMS = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}." for s in range(86_400)]
-_MS_UTC = [f"{m:03d}Z" for m in range(1000)]
-_EPOCH = dt.date(1970, 1, 1)
+_MINUTES_KEPT = 200_000  # prefix cache entries (~4 months of minutes) before it restarts
 
 
 class RecordWriter:
@@ -35,27 +33,37 @@ class RecordWriter:
         self._buf = bytearray()
         self._n = 0
         self.counts: dict[str, int] = {}
-        self._offset_ms = utc_offset_minutes * 60_000
+        self._offset_ms = utc_offset_minutes * _MINUTE_MS
         sign = "-" if utc_offset_minutes < 0 else "+"
         hh, mm = divmod(abs(utc_offset_minutes), 60)
-        self._ms_local = [f"{m:03d}{sign}{hh:02d}:{mm:02d}" for m in range(1000)]
-        self._days_local: dict[int, str] = {}
-        self._days_utc: dict[int, str] = {}
+        # A timestamp is a cached "YYYY-MM-DDTHH:MM:" of its minute + "SS.mmm<offset>".
+        seconds = [f"{ms // 1000:02d}.{ms % 1000:03d}" for ms in range(_MINUTE_MS)]
+        self._tail_local = [f"{x}{sign}{hh:02d}:{mm:02d}" for x in seconds]
+        self._tail_utc = [f"{x}Z" for x in seconds]
+        self._minutes_local: dict[int, str] = {}
+        self._minutes_utc: dict[int, str] = {}
 
     # -- plumbing -------------------------------------------------------------
 
     def ts(self, at: int, utc: bool = False) -> str:
         """RFC 3339 with milliseconds, in the operation's offset or in `Z`."""
         if utc:
-            days, ms_tab, shifted = self._days_utc, _MS_UTC, at
+            minutes, tails = self._minutes_utc, self._tail_utc
         else:
-            days, ms_tab, shifted = self._days_local, self._ms_local, at + self._offset_ms
-        d, rem = divmod(shifted, _DAY_MS)
-        prefix = days.get(d)
+            minutes, tails = self._minutes_local, self._tail_local
+            at += self._offset_ms
+        minute, rest = divmod(at, _MINUTE_MS)
+        prefix = minutes.get(minute)
         if prefix is None:
-            prefix = days[d] = (_EPOCH + dt.timedelta(days=d)).isoformat() + "T"
-        s, ms = divmod(rem, 1000)
-        return prefix + _HMS[s] + ms_tab[ms]
+            prefix = self._minute_prefix(minutes, minute)
+        return prefix + tails[rest]
+
+    def _minute_prefix(self, cache: dict[int, str], minute: int) -> str:
+        if len(cache) >= _MINUTES_KEPT:
+            cache.clear()
+        when = dt.datetime.fromtimestamp(minute * 60, dt.UTC)  # already shifted to local
+        prefix = cache[minute] = when.strftime("%Y-%m-%dT%H:%M:")
+        return prefix
 
     def _put(self, rec: dict[str, Any], utc: bool = False) -> None:
         """Write one record built with `id` None and `at` in UTC ms.
@@ -65,18 +73,15 @@ class RecordWriter:
         """
         self._n += 1
         rec["id"] = "r" + str(self._n)
-        at = rec["at"]
         if utc:
-            days, ms_tab = self._days_utc, _MS_UTC
+            minutes, tails, at = self._minutes_utc, self._tail_utc, rec["at"]
         else:
-            days, ms_tab = self._days_local, self._ms_local
-            at += self._offset_ms
-        d, rem = divmod(at, _DAY_MS)
-        prefix = days.get(d)
+            minutes, tails, at = self._minutes_local, self._tail_local, rec["at"] + self._offset_ms
+        minute, rest = divmod(at, _MINUTE_MS)
+        prefix = minutes.get(minute)
         if prefix is None:
-            prefix = self.ts(rec["at"], utc)[:11]
-        s, ms = divmod(rem, 1000)
-        rec["at"] = prefix + _HMS[s] + ms_tab[ms]
+            prefix = self._minute_prefix(minutes, minute)
+        rec["at"] = prefix + tails[rest]
         kind = rec["type"]
         counts = self.counts
         counts[kind] = counts.get(kind, 0) + 1
@@ -84,7 +89,7 @@ class RecordWriter:
         buf += orjson.dumps(rec, option=_NEWLINE)
         if len(buf) >= _BLOCK:
             self._sink.write(buf)
-            buf.clear()
+            del buf[:]  # unlike clear(), keeps the buffer's memory for the next block
 
     def flush(self) -> None:
         if self._buf:
