@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cxport.errors import CxportError, UsageError
+from cxport.errors import CxportError, InvalidInput, UsageError
 
 
 @click.group()
@@ -32,6 +32,79 @@ def _parse_instant(value: str | None) -> dt.datetime | None:
     if t.tzinfo is None:
         raise click.BadParameter(f"the instant {value!r} needs Z or an offset")
     return t
+
+
+@main.command("ingest")
+@click.option(
+    "--db",
+    "db",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The store (created on first use).",
+)
+@click.option("--workspace", default="default", show_default=True)
+@click.option(
+    "--skip-invalid", is_flag=True, help="Store the valid records; reject the others to --rejects."
+)
+@click.option(
+    "--rejects",
+    "rejects",
+    type=click.Path(dir_okay=False),
+    help="With --skip-invalid: LINE<TAB>REASON<TAB>ORIGINAL per rejected line.",
+)
+@click.argument("files", nargs=-1, required=True)
+def ingest_cmd(
+    db: str, workspace: str, skip_invalid: bool, rejects: str | None, files: tuple[str, ...]
+) -> None:
+    """Ingest NDJSON records (FILE may be - for standard input, or .gz); each file is one atomic batch."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cxport.ingest import ingest_files
+    from cxport.store import open_store
+
+    try:
+        if rejects and not skip_invalid:
+            raise UsageError("--rejects is only used with --skip-invalid")
+        if skip_invalid and not rejects:
+            raise UsageError(
+                "--skip-invalid needs --rejects FILE: rejected lines are never dropped"
+            )
+        con = open_store(db)
+        try:
+            summary = ingest_files(
+                con, list(files), workspace=workspace, skip_invalid=skip_invalid,
+                rejects_path=rejects, progress=sys.stderr.isatty(),
+            )  # fmt: skip
+        finally:
+            con.close()
+    except InvalidInput as exc:
+        click.echo(f"cxport: {exc}", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        if exc.total > len(exc.problems):
+            click.echo(f"  … and {exc.total - len(exc.problems)} more problems", err=True)
+        sys.exit(exc.exit_code)
+    except CxportError as exc:
+        fail(exc)
+        return
+    table = Table(title=f"ingested into {db} (workspace {workspace})")
+    table.add_column("stored")
+    table.add_column("records", justify="right")
+    for name, n in sorted(summary.stored.items()):
+        table.add_row(name, f"{n:,}")
+    table.add_row("[bold]total", f"[bold]{summary.total_stored:,}")
+    table.add_row("duplicates (skipped)", f"{summary.duplicates:,}")
+    table.add_row("rejected", f"{summary.rejected:,}")
+    table.add_row("warnings", f"{summary.warning_count:,}")
+    console = Console(stderr=True)
+    console.print(table)
+    for warning in summary.warnings:
+        console.print(f"warning: {warning}", highlight=False, markup=False)
+    if summary.rejected and rejects:
+        console.print(
+            f"{summary.rejected:,} rejected lines → {rejects}", highlight=False, markup=False
+        )
 
 
 EXPORT_NAMES = (

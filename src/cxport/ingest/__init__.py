@@ -1,0 +1,230 @@
+"""Bulk ingest of NDJSON records (`ingest.md`): the service every front end calls.
+
+Each file (or HTTP body) is one atomic batch. With several files, each is
+committed when it is done: a failing file raises `InvalidInput` and leaves
+the earlier files stored and the later ones unread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import IO
+
+from cxport.errors import InvalidInput, UsageError
+from cxport.ingest.batch import Batch
+from cxport.ingest.commit import BatchResult, commit
+from cxport.ingest.problems import write_rejects
+from cxport.ingest.reader import DEFAULT_CHUNK_BYTES, LineReader, Source, bytes_source, open_source
+from cxport.store import Connection
+
+__all__ = ["DEFAULT_CHUNK_BYTES", "BatchResult", "IngestSummary", "ingest_bytes", "ingest_files"]
+
+# DuckDB settings while ingesting: staging spills to disk past this memory.
+INGEST_MEMORY_LIMIT = "1GB"
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest stored, over all its batches."""
+
+    stored: dict[str, int] = field(default_factory=dict)  # records stored per type
+    duplicates: int = 0  # records already stored (or repeated in the batch): idempotent re-sends
+    rejected: int = 0  # lines rejected (skip-invalid mode)
+    warnings: list[str] = field(default_factory=list)  # the first ones
+    warning_count: int = 0
+    batches: list[BatchResult] = field(default_factory=list)
+
+    @property
+    def total_stored(self) -> int:
+        return sum(self.stored.values())
+
+    def add(self, r: BatchResult) -> None:
+        self.batches.append(r)
+        for t, n in r.stored.items():
+            self.stored[t] = self.stored.get(t, 0) + n
+        self.duplicates += r.duplicates
+        self.rejected += r.rejected
+        self.warnings.extend(r.warnings[: max(0, 100 - len(self.warnings))])
+        self.warning_count += r.warning_count
+
+
+def ingest_files(
+    con: Connection,
+    paths: list[str],
+    workspace: str = "default",
+    skip_invalid: bool = False,
+    rejects_path: str | None = None,
+    progress: bool = False,
+    now: dt.datetime | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+) -> IngestSummary:
+    """Ingest NDJSON files (`-` is standard input; gzip is recognised), one batch each.
+
+    Raises `InvalidInput` (nothing of the failing file stored) on invalid
+    records, unless `skip_invalid`, which stores the valid ones and writes
+    each rejected line to `rejects_path` as `LINE<TAB>REASON<TAB>ORIGINAL`.
+    """
+    if skip_invalid and not rejects_path:
+        raise UsageError("--skip-invalid needs --rejects FILE: rejected lines are never dropped")
+    sources: list[tuple[str, Callable[[], Source]]] = [
+        (path, functools.partial(open_source, path)) for path in paths
+    ]
+    return _ingest(con, sources, workspace, skip_invalid, rejects_path, progress, now, chunk_bytes)
+
+
+def ingest_bytes(
+    con: Connection,
+    data: bytes,
+    workspace: str = "default",
+    skip_invalid: bool = False,
+    rejects_path: str | None = None,
+    now: dt.datetime | None = None,
+    source: str = "<body>",
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+) -> IngestSummary:
+    """Ingest one NDJSON body (gzip recognised) as one batch."""
+    if skip_invalid and not rejects_path:
+        raise UsageError("skip-invalid mode needs a rejects file")
+    sources: list[tuple[str, Callable[[], Source]]] = [
+        (source, functools.partial(bytes_source, data, source))
+    ]
+    return _ingest(con, sources, workspace, skip_invalid, rejects_path, False, now, chunk_bytes)
+
+
+def _ingest(
+    con: Connection,
+    sources: list[tuple[str, Callable[[], Source]]],
+    workspace: str,
+    skip_invalid: bool,
+    rejects_path: str | None,
+    progress: bool,
+    now: dt.datetime | None,
+    chunk_bytes: int,
+) -> IngestSummary:
+    # A cursor of its own: the caller's open results do not block `register`,
+    # and the temp tables of the ingest vanish with it.
+    con = con.cursor()
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    summary = IngestSummary()
+    with ExitStack() as stack:
+        stack.callback(con.close)
+        stack.enter_context(_ingest_settings(con))
+        rejects = None
+        if skip_invalid and rejects_path:
+            rejects = stack.enter_context(open(rejects_path, "wb"))
+        bar = stack.enter_context(_progress()) if progress else None
+        for name, opener in sources:
+            try:
+                source = opener()
+            except OSError as exc:
+                raise InvalidInput(f"cannot read {name}: {exc.strerror or exc}") from exc
+            try:
+                result = _ingest_one(
+                    con, source, workspace, skip_invalid, rejects, now, chunk_bytes, bar
+                )
+            except InvalidInput as exc:
+                if summary.batches:
+                    done = ", ".join(b.source for b in summary.batches)
+                    exc.args = (f"{exc.args[0]} (stored before it: {done})",)
+                raise
+            finally:
+                source.close()
+            summary.add(result)
+    return summary
+
+
+def _ingest_one(
+    con: Connection,
+    source: Source,
+    workspace: str,
+    skip_invalid: bool,
+    rejects: IO[bytes] | None,
+    now: dt.datetime,
+    chunk_bytes: int,
+    bar: _Bar | None,
+) -> BatchResult:
+    reader = LineReader(source.stream, chunk_bytes, keep_rejected=skip_invalid)
+    batch = Batch(con, source.name, workspace, skip_invalid, now)
+    task = bar.start(source) if bar else None
+    try:
+        try:
+            for chunk in reader.chunks():
+                batch.add_early(reader.early)
+                reader.early.clear()
+                batch.add_chunk(chunk)
+                if bar and task is not None:
+                    bar.update(task, source)
+            batch.add_early(reader.early)
+            reader.early.clear()
+        except (OSError, EOFError) as exc:  # unreadable or truncated (gzip) input
+            raise InvalidInput(f"cannot read {source.name}: {exc}") from exc
+        result = commit(batch)
+        if rejects is not None:
+            write_rejects(batch, rejects, reader.spill)
+        return result
+    finally:
+        batch.close()
+        reader.close()
+
+
+@contextmanager
+def _ingest_settings(con: Connection) -> Iterator[None]:
+    """Bounded memory while ingesting (DuckDB spills to its temp directory)."""
+    names = ("memory_limit", "preserve_insertion_order")
+    before = {}
+    for name in names:
+        row = con.execute(f"SELECT current_setting('{name}')").fetchall()[0]
+        before[name] = row[0] if row else None
+    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'").fetchall()
+    con.execute("SET preserve_insertion_order = false").fetchall()
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is not None:
+                con.execute(f"SET {name} = '{value}'").fetchall()
+
+
+class _Bar:
+    """A rich progress bar on standard error, by bytes read."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+
+    def start(self, source: Source) -> int:
+        return int(self.progress.add_task(f"ingest {source.name}", total=source.size))
+
+    def update(self, task: int, source: Source) -> None:
+        self.progress.update(task, completed=source.position())  # type: ignore[arg-type]
+
+
+@contextmanager
+def _progress() -> Iterator[_Bar]:
+    bar = _Bar()
+    with bar.progress:
+        yield bar

@@ -1,0 +1,311 @@
+"""The record checks of `ingest.md`, as SQL generated from `cxport.records`.
+
+Each record type gets one query over its lines: `json_keys` (unknown and
+duplicate fields), then `json_type` and `json_extract_string` over the list
+of its field paths (one parse each for all fields), then the typed values,
+one `ok` flag per field, and a list of errors `(field, reason)`. Cross-field
+rules (`records.CROSS_RULES`) run only on lines whose fields are all valid.
+"""
+
+from __future__ import annotations
+
+from cxport.records import (
+    CROSS_RULES,
+    ID_MAX_LEN,
+    RECORD_TYPES,
+    Field,
+    Kind,
+    RecordType,
+)
+
+ERR_TYPE = "STRUCT(field VARCHAR, reason VARCHAR)"
+NO_ERRORS = f"[]::{ERR_TYPE}[]"
+TYPE_NAMES = tuple(rt.name for rt in RECORD_TYPES)
+
+SLUG_RE = "[a-z0-9]+(-[a-z0-9]+)*"
+CODE_RE = "[A-Z0-9_]+"
+# BCP 47 language tag (RFC 5646 `langtag`, plus private use), case-insensitive.
+LANGUAGE_RE = (
+    "(?i)(([a-z]{2,3}(-[a-z]{3}){0,3})|[a-z]{4,8})"
+    "(-[a-z]{4})?(-([a-z]{2}|[0-9]{3}))?(-([a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*"
+    "(-[0-9a-wy-z](-[a-z0-9]{2,8})+)*(-x(-[a-z0-9]{1,8})+)?|x(-[a-z0-9]{1,8})+"
+)
+DATE_RE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# RFC 3339 date-time: `T`/`t`, seconds, optional fraction, `Z`/`z` or ±HH:MM.
+TIMESTAMP_RE = "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+TIMESTAMP_MSG = (
+    "must be an RFC 3339 timestamp with seconds and a Z or ±HH:MM offset"
+    " (e.g. 2024-07-01T12:00:00.250-03:00)"
+)
+
+KIND_MSG: dict[Kind, str] = {
+    Kind.ID: f"must be a non-empty string of at most {ID_MAX_LEN} characters",
+    Kind.TEXT: "must be a string",
+    Kind.SLUG: "must be a lower-case slug (e.g. web-messenger)",
+    Kind.CODE: "must be an upper-case code (A-Z, 0-9, _)",
+    Kind.LANGUAGE: "must be a BCP 47 language tag (e.g. pt-BR)",
+    Kind.BOOL: "must be true or false",
+    Kind.SCORE: "must be an integer 1-5",
+    Kind.TRUE: "must be true",
+    Kind.WEEKLY: "must be an object of days (mon..sun)",
+    Kind.DATES: "must be a list of dates YYYY-MM-DD",
+    Kind.IDS: f"must be a list of ids (non-empty strings of at most {ID_MAX_LEN} characters)",
+}
+
+
+def q(s: str) -> str:
+    """A SQL string literal."""
+    return "'" + s.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _kind_msg(f: Field) -> str:
+    if f.kind is Kind.ENUM:
+        return "must be one of " + ", ".join(f.values)
+    if f.kind is Kind.TEXT and f.max_len is not None:
+        return f"must be a string of at most {f.max_len} characters"
+    return KIND_MSG[f.kind]
+
+
+STRING_KINDS = {Kind.ID, Kind.TEXT, Kind.ENUM, Kind.SLUG, Kind.CODE, Kind.LANGUAGE}
+
+
+def _valid(f: Field, v: str, s: str) -> str:
+    """SQL: `v` (the field's JSON text, not null) is a valid value of the field;
+    `s` is its string value when it is a JSON string, else null.
+
+    Never null, and guarded by CASE where a cast could fail (SQL does not
+    promise to short-circuit AND).
+    """
+    match f.kind:
+        case Kind.ID:
+            cond = f"length({s}) BETWEEN 1 AND {ID_MAX_LEN}"
+        case Kind.TEXT if f.max_len is not None:
+            cond = f"length({s}) <= {f.max_len}"
+        case Kind.TEXT:
+            cond = f"{s} IS NOT NULL"
+        case Kind.ENUM:
+            cond = f"{s} IN ({', '.join(q(x) for x in f.values)})"
+        case Kind.SLUG:
+            cond = f"regexp_full_match({s}, {q(SLUG_RE)})"
+        case Kind.CODE:
+            cond = f"regexp_full_match({s}, {q(CODE_RE)})"
+        case Kind.LANGUAGE:
+            cond = f"regexp_full_match({s}, {q(LANGUAGE_RE)})"
+        case Kind.BOOL:
+            cond = f"{v} IN ('true', 'false')"
+        case Kind.TRUE:
+            cond = f"{v} = 'true'"
+        case Kind.SCORE:  # the JSON text of an integer: 5.0 is rejected
+            cond = f"{v} IN ('1', '2', '3', '4', '5')"
+        case Kind.WEEKLY:  # the days are checked in Python (business_hours.py)
+            cond = f"left({v}, 1) = '{{'"
+        case Kind.DATES:
+            each = (
+                f"CASE WHEN regexp_full_match(x, {q(DATE_RE)}) AND x >= '0001'"
+                " THEN try_cast(x AS DATE) IS NOT NULL ELSE false END"
+            )
+            cond = _list_of_strings(v, each)
+        case Kind.IDS:
+            cond = _list_of_strings(v, f"length(x) BETWEEN 1 AND {ID_MAX_LEN}")
+        case _:
+            raise AssertionError(f.kind)
+    return f"coalesce({cond}, false)"
+
+
+def _list_of_strings(v: str, each: str) -> str:
+    return (
+        f"CASE WHEN left({v}, 1) = '[' AND coalesce(list_bool_and(list_transform("
+        f"json_type({v}, '$[*]'), lambda y: y = 'VARCHAR')), true) THEN coalesce(list_bool_and("
+        f"list_transform(json_extract_string({v}, '$[*]'), lambda x: {each})), true) ELSE false END"
+    )
+
+
+def _typed(f: Field, v: str, s: str) -> str:
+    """SQL: the stored value of a valid field (`v` its JSON text, `s` its string)."""
+    match f.kind:
+        case Kind.BOOL | Kind.TRUE:
+            return f"({v} = 'true')"
+        case Kind.SCORE:
+            return f"CAST({v} AS INTEGER)"
+        case Kind.DATES | Kind.IDS:
+            return f"json_extract_string({v}, '$[*]')"
+        case Kind.WEEKLY:
+            return v
+    return s
+
+
+def _got(v: str) -> str:
+    """SQL: the offending JSON value, shortened, for a message."""
+    return f"CASE WHEN length({v}) > 60 THEN left({v}, 57) || '...' ELSE {v} END"
+
+
+def _err(field: str, reason_sql: str) -> str:
+    return f"{{'field': {q(field)}, 'reason': {reason_sql}}}"
+
+
+def _list(items: list[str]) -> str:
+    if not items:
+        return NO_ERRORS
+    return f"list_filter([{', '.join(items)}], lambda e: e IS NOT NULL)"
+
+
+def stored_columns(rt: RecordType) -> list[str]:
+    """The columns a record of `rt` stores (besides workspace, hash and batch)."""
+    return ["record_id", "at", *(f.name for f in rt.fields)]
+
+
+# Timestamps are parsed without ICU: positions are fixed once the pattern
+# matched; the local date-time in ms minus the offset is the UTC instant.
+_TZ_LEN = "CASE WHEN right(_a, 1) IN ('Z', 'z') THEN 1 ELSE 6 END"
+_AT_OK = (
+    f"CASE WHEN regexp_full_match(_a, {q(TIMESTAMP_RE)}) THEN"
+    " left(_a, 4) <> '0000' AND coalesce(try_cast(left(_a, 10) AS DATE) IS NOT NULL, false)"
+    " AND substr(_a, 12, 2)::INT < 24 AND substr(_a, 15, 2)::INT < 60"
+    " AND substr(_a, 18, 2)::INT < 60"
+    " AND CASE WHEN right(_a, 1) IN ('Z', 'z') THEN true"
+    " ELSE substr(right(_a, 5), 1, 2)::INT < 24 AND right(_a, 2)::INT < 60 END"
+    " ELSE false END"
+)
+_AT_MS = (
+    "(CAST(left(_a, 10) AS DATE) - DATE '1970-01-01') * 86400000::BIGINT"
+    " + substr(_a, 12, 2)::BIGINT * 3600000 + substr(_a, 15, 2)::BIGINT * 60000"
+    " + substr(_a, 18, 2)::BIGINT * 1000"
+    f" + CASE WHEN length(_a) - 19 - {_TZ_LEN} > 0"
+    f" THEN rpad(substr(_a, 21, least(3, length(_a) - 20 - {_TZ_LEN})), 3, '0')::BIGINT ELSE 0 END"
+    " - CASE WHEN right(_a, 1) IN ('Z', 'z') THEN 0"
+    " ELSE (CASE WHEN substr(right(_a, 6), 1, 1) = '+' THEN 1 ELSE -1 END)"
+    " * (substr(right(_a, 5), 1, 2)::BIGINT * 60 + right(_a, 2)::BIGINT) * 60000 END"
+)
+
+
+def validate_query(rt: RecordType, source: str, with_raw: bool) -> str:
+    """A query over `source` (lineno, line), all lines of type `rt`: lineno, the
+    `stored_columns(rt)` (null where invalid), `content_hash`, `_errs` (a list
+    of (field, reason), empty when the record is valid) and, `with_raw`, the
+    line itself as `raw`.
+
+    One parse for the keys (`json_keys`), one for the values: a STRUCT of
+    JSON texts (`json_transform`; null and absent both give SQL NULL).
+    """
+    id_field = Field("id", Kind.ID, True)
+    at_field = Field("at", Kind.TEXT, True)
+    fields = [id_field, at_field, *rt.fields]
+    shape = "{" + ", ".join(f'"{f.name}": "JSON"' for f in fields) + "}"
+    allowed = ", ".join(q(n) for n in ("type", *(f.name for f in fields)))
+    raw = ["raw"] if with_raw else []
+    extract = (
+        f"SELECT lineno{', line AS raw' if with_raw else ''}, json_keys(line) AS _k,"
+        f" json_transform(line, {q(shape)}) AS _j FROM {source}"
+    )
+
+    strings = ["lineno", *raw, "_k", "_j"]
+    oks = ["lineno", *raw, "_k", "_j"]
+    typed = ["lineno", *raw, "_k", "_j"]
+    errs = []
+    for i, f in enumerate(fields, start=1):
+        v, s = f"_j.{ident(f.name)}", f"_s{i}"
+        if f.kind in STRING_KINDS:
+            strings.append(
+                f"CASE WHEN left({v}, 1) = '\"' THEN json_extract_string({v}, '$') END AS {s}"
+            )
+        else:
+            strings.append(f"NULL::VARCHAR AS {s}")
+        if f is at_field:
+            valid = f"CASE WHEN {s} IS NOT NULL THEN {_AT_OK.replace('_a', s)} ELSE false END"
+            msg = TIMESTAMP_MSG
+            value = f"epoch_ms({_AT_MS.replace('_a', s)})"
+            name = "at"
+        else:
+            valid = _valid(f, v, s)
+            msg = _kind_msg(f)
+            value = _typed(f, v, s)
+            name = "record_id" if f is id_field else f.name
+        if f.nullable_required:
+            ok = f"list_contains(_k, {q(f.name)}) AND CASE WHEN {v} IS NULL THEN true ELSE {valid} END"
+            missing = "required (null is allowed)"
+        elif f.required:
+            ok = f"CASE WHEN {v} IS NULL THEN false ELSE {valid} END"
+            missing = "required"
+        else:
+            ok = f"CASE WHEN {v} IS NULL THEN true ELSE {valid} END"
+            missing = "required"
+        oks.append(f"{s}, {ok} AS _ok{i}")
+        typed.append(f"_ok{i}, CASE WHEN _ok{i} THEN {value} END AS {ident(name)}")
+        reason = (
+            f"CASE WHEN {v} IS NULL THEN {q(missing)} ELSE {q(msg + ', got ')} || ({_got(v)}) END"
+        )
+        errs.append(f"CASE WHEN NOT _ok{i} THEN {_err(f.name, reason)} END")
+    # Fast path: every key is known and none repeats nor is null when the keys
+    # are `type` plus the non-null fields; else the precise (slower) check.
+    found = " + ".join(f"(_j.{ident(f.name)} IS NOT NULL)::INT" for f in fields)
+    typed.append(
+        f"CASE WHEN len(_k) = 1 + {found} THEN true ELSE"
+        f" list_has_all([{allowed}], _k) AND list_unique(_k) = len(_k) END AS _keys_ok"
+    )
+    unknown_errs = (
+        f"list_transform(list_distinct(list_filter(_k, lambda k: NOT list_contains([{allowed}], k))),"
+        " lambda k: {'field': k, 'reason': " + q(f"unknown field for type {rt.name}") + "})"
+    )
+    dup_errs = (
+        "list_transform(list_filter(list_distinct(_k),"
+        " lambda k: len(list_filter(_k, lambda j: j = k)) > 1),"
+        " lambda k: {'field': k, 'reason': 'duplicate field'})"
+    )
+    rules = [
+        (cond, field, reason) for types, cond, field, reason in CROSS_RULES if rt.name in types
+    ]
+    cross_any = " OR ".join(f"coalesce(({cond}), false)" for cond, _, _ in rules) or "false"
+    cross = [
+        f"CASE WHEN ({cond}) THEN {_err(field, q(reason))} END" for cond, field, reason in rules
+    ]
+    all_ok = " AND ".join([*(f"_ok{i}" for i in range(1, len(fields) + 1)), "_keys_ok"])
+    errs_sql = (
+        f"CASE WHEN {all_ok} AND NOT ({cross_any}) THEN {NO_ERRORS}"
+        f" WHEN {all_ok} THEN {_list(cross)}"
+        f" ELSE list_concat({_list(errs)}, {unknown_errs}, {dup_errs}) END AS _errs"
+    )
+    out = [
+        "lineno",
+        *(ident(n) for n in stored_columns(rt)),
+        f"{hash_sql(rt)} AS content_hash",
+        errs_sql,
+        *raw,
+    ]
+    return (
+        f"WITH extract AS ({extract}), strings AS (SELECT {', '.join(strings)} FROM extract),"
+        f" oks AS (SELECT {', '.join(oks)} FROM strings),"
+        f" typed AS (SELECT {', '.join(typed)} FROM oks)"
+        f" SELECT {', '.join(out)} FROM typed"
+    )
+
+
+def hash_sql(rt: RecordType) -> str:
+    """SQL: the content hash of a staged row of `rt`.
+
+    md5 over the type, `at` in epoch milliseconds and each typed field value,
+    each encoded unambiguously (`~` for null, strings as `<bytes>:<text>`,
+    lists as `<n>[` + encoded items). Equal JSON objects after parsing give
+    equal hashes: key order, spacing, escapes and offset spelling are gone.
+    """
+    parts = [q(rt.name), 'epoch_ms("at")::VARCHAR']
+    for f in rt.fields:
+        c = ident(f.name)
+        match f.sql_type:
+            case "BOOLEAN":
+                enc = f"CASE WHEN {c} IS NULL THEN '~' WHEN {c} THEN 't' ELSE 'f' END"
+            case "INTEGER":
+                enc = f"coalesce({c}::VARCHAR, '~')"
+            case "VARCHAR[]":
+                enc = (
+                    f"CASE WHEN {c} IS NULL THEN '~' ELSE len({c})::VARCHAR || '[' ||"
+                    f" array_to_string(list_transform({c}, lambda x: strlen(x)::VARCHAR || ':' || x),"
+                    " '') END"
+                )
+            case _:
+                enc = f"CASE WHEN {c} IS NULL THEN '~' ELSE strlen({c})::VARCHAR || ':' || {c} END"
+        parts.append(enc)
+    return "md5(concat_ws('|', " + ", ".join(parts) + "))"

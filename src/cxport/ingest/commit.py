@@ -1,0 +1,210 @@
+"""The end of a batch: dedupe, compare with the store, store in one transaction.
+
+- Same record id and content (in the batch or in the store): a re-send,
+  skipped and counted as a duplicate.
+- Same record id, other content: a conflict, naming both lines (or the
+  stored record). So is a `message_id` used by two message records.
+- Then the staged records go to the `r_*` tables, `record_ids` and
+  `batches` in one transaction: all of the batch or none of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cxport.errors import InvalidInput
+from cxport.ingest.batch import Batch, stage_table
+from cxport.ingest.checks import ident, q, stored_columns
+from cxport.ingest.problems import MAX_PROBLEMS, problem_lines
+from cxport.records import BY_NAME
+from cxport.store import to_utc_naive
+
+MAX_WARNINGS = 100
+FUTURE_MARGIN = dt.timedelta(days=1)
+
+
+@dataclass
+class BatchResult:
+    """What one batch stored."""
+
+    source: str
+    batch_id: int
+    stored: dict[str, int]
+    duplicates: int
+    rejected: int
+    warnings: list[str]
+    warning_count: int
+    lines: int
+
+
+def invalid(b: Batch) -> InvalidInput:
+    problems, total, lines = problem_lines(b, MAX_PROBLEMS)
+    noun = "line" if lines == 1 else "lines"
+    return InvalidInput(
+        f"{b.source}: {lines} invalid {noun}; nothing from it was stored", problems, total
+    )
+
+
+def commit(b: Batch) -> BatchResult:
+    """Store the staged batch, or raise InvalidInput leaving the store unchanged."""
+    if b.errors and not b.skip_invalid:
+        raise invalid(b)
+    b.run("BEGIN TRANSACTION")
+    try:
+        if b.skip_invalid:  # lines with errors are left out
+            b.run("INSERT INTO ingest_skip SELECT DISTINCT lineno FROM ingest_errs")
+        _conflicts(b)
+        if b.errors and not b.skip_invalid:
+            raise invalid(b)
+        result = _insert(b)
+        b.run("COMMIT")
+    except BaseException:
+        b.run("ROLLBACK")
+        raise
+    return result
+
+
+def _ids_view(b: Batch) -> None:
+    """`ingest_ids`: (lineno, record_id, type, content_hash) of the staged lines."""
+    parts = [
+        f"SELECT lineno, record_id, {q(t)} AS type, content_hash FROM {stage_table(t)}"
+        " ANTI JOIN ingest_skip USING (lineno)"
+        for t in sorted(b.staged)
+    ]
+    sql = " UNION ALL ".join(parts) or (
+        "SELECT NULL::BIGINT AS lineno, NULL::VARCHAR AS record_id,"
+        " NULL::VARCHAR AS type, NULL::VARCHAR AS content_hash WHERE false"
+    )
+    b.run(f"CREATE OR REPLACE TEMP VIEW ingest_ids AS {sql}")
+
+
+def _conflicts(b: Batch) -> None:
+    """Duplicates go to `ingest_skip`; conflicts to `ingest_errs` (and skip)."""
+    _ids_view(b)
+    # Against the store: same id and hash is a re-send, another hash a conflict.
+    b.run(
+        "CREATE OR REPLACE TEMP TABLE ingest_stored AS SELECT i.lineno, i.record_id,"
+        " i.content_hash = r.content_hash AS same FROM ingest_ids i JOIN record_ids r"
+        " ON r.workspace = ? AND r.record_id = i.record_id",
+        [b.workspace],
+    )
+    b.run(
+        "INSERT INTO ingest_errs SELECT lineno, 'id', 'record id ' || to_json(record_id)"
+        " || ' is already stored with different content' FROM ingest_stored WHERE NOT same"
+    )
+    # Within the batch: ids seen twice are found by their 64-bit hash first
+    # (an integer GROUP BY is much cheaper than one on strings), then checked.
+    b.run(
+        "CREATE OR REPLACE TEMP TABLE ingest_twice AS SELECT lineno, record_id, content_hash"
+        " FROM ingest_ids ANTI JOIN ingest_stored USING (lineno) WHERE hash(record_id) IN"
+        " (SELECT hash(record_id) AS h FROM ingest_ids GROUP BY h HAVING count(*) > 1)"
+    )
+    b.run(
+        "CREATE OR REPLACE TEMP TABLE ingest_groups AS SELECT record_id, min(lineno) AS first,"
+        " min(content_hash) <> max(content_hash) AS conflict FROM ingest_twice"
+        " GROUP BY record_id HAVING count(*) > 1"
+    )
+    b.run(
+        "INSERT INTO ingest_skip SELECT lineno FROM ingest_stored UNION ALL"
+        " SELECT i.lineno FROM ingest_twice i JOIN ingest_groups g USING (record_id)"
+        " WHERE NOT g.conflict AND i.lineno <> g.first"
+    )
+    b.run(
+        "INSERT INTO ingest_errs SELECT a.lineno, 'id', 'record id ' || to_json(a.record_id)"
+        " || ' has different content on line ' || min(b.lineno) FROM ingest_twice a"
+        " JOIN ingest_twice b ON a.record_id = b.record_id AND a.content_hash <> b.content_hash"
+        " GROUP BY a.lineno, a.record_id"
+    )
+    for name in ("ingest_stored", "ingest_twice", "ingest_groups"):
+        b.run(f"DROP TABLE {name}")
+    if "message" in b.staged:
+        _message_ids(b)
+    b.errors = b.value("SELECT count(*) FROM ingest_errs")
+    if b.skip_invalid:  # rejected conflicts are left out too, their lines kept
+        b.run(
+            "INSERT INTO ingest_skip SELECT DISTINCT lineno FROM ingest_errs"
+            " ANTI JOIN ingest_skip USING (lineno)"
+        )
+        for t in b.staged:
+            b.run(
+                f"INSERT INTO ingest_raw SELECT lineno, raw FROM {stage_table(t)}"
+                " SEMI JOIN ingest_errs USING (lineno) ANTI JOIN ingest_raw USING (lineno)"
+            )
+
+
+def _message_ids(b: Batch) -> None:
+    """A `message_id` names one message record per workspace."""
+    b.run(
+        "CREATE OR REPLACE TEMP TABLE ingest_mids AS SELECT lineno, record_id, message_id"
+        f" FROM {stage_table('message')} ANTI JOIN ingest_skip USING (lineno)"
+        " ANTI JOIN ingest_errs USING (lineno)"
+    )
+    b.run(
+        "INSERT INTO ingest_errs SELECT m.lineno, 'message_id', 'message_id '"
+        " || to_json(m.message_id) || ' is already used by stored record '"
+        " || to_json(min(s.record_id)) FROM ingest_mids m JOIN r_message s"
+        " ON s.workspace = ? AND s.message_id = m.message_id AND s.record_id <> m.record_id"
+        " GROUP BY m.lineno, m.message_id",
+        [b.workspace],
+    )
+    b.run(
+        "INSERT INTO ingest_errs SELECT a.lineno, 'message_id', 'message_id '"
+        " || to_json(a.message_id) || ' is also used by record ' || to_json(min(b.record_id))"
+        " || ' on line ' || min(b.lineno) FROM ingest_mids a JOIN ingest_mids b"
+        " ON a.message_id = b.message_id AND a.record_id <> b.record_id"
+        " GROUP BY a.lineno, a.message_id"
+    )
+    b.run("DROP TABLE ingest_mids")
+
+
+def _insert(b: Batch) -> BatchResult:
+    batch_id = b.value("SELECT coalesce(max(batch_id), 0) + 1 FROM batches")
+    stored: dict[str, int] = {}
+    for t in sorted(b.staged):
+        rt = BY_NAME[t]
+        cols = ", ".join(ident(n) for n in stored_columns(rt))
+        src = f"{stage_table(t)} ANTI JOIN ingest_skip USING (lineno)"
+        n = b.value(
+            f"INSERT INTO {rt.table} (workspace, {cols}, content_hash, batch_id)"
+            f" SELECT ?, {cols}, content_hash, ? FROM {src}",
+            [b.workspace, batch_id],
+        )
+        b.run(
+            f"INSERT INTO record_ids SELECT ?, record_id, {q(t)}, content_hash FROM {src}",
+            [b.workspace],
+        )
+        if n:
+            stored[t] = n
+    ingested_at = to_utc_naive(b.now)
+    b.run(
+        "INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
+        [batch_id, b.workspace, b.source, ingested_at, sum(stored.values())],
+    )
+    warnings, warning_count = _future(b, ingested_at + FUTURE_MARGIN)
+    duplicates = b.value("SELECT count(*) FROM ingest_skip ANTI JOIN ingest_errs USING (lineno)")
+    rejected = b.value("SELECT count(DISTINCT lineno) FROM ingest_errs")
+    return BatchResult(
+        b.source, batch_id, stored, duplicates, rejected, warnings, warning_count, b.lines
+    )
+
+
+def _future(b: Batch, limit: dt.datetime) -> tuple[list[str], int]:
+    """Warnings for stored records more than a day in the future (accepted)."""
+    if not b.staged:
+        return [], 0
+    union = " UNION ALL ".join(
+        f'SELECT lineno, "at" FROM {stage_table(t)} ANTI JOIN ingest_skip USING (lineno)'
+        ' WHERE "at" > ?'
+        for t in sorted(b.staged)
+    )
+    params = [limit] * len(b.staged)
+    count = b.value(f"SELECT count(*) FROM ({union})", params)
+    if not count:
+        return [], 0
+    rows = b.run(f'SELECT lineno, "at" FROM ({union}) ORDER BY lineno LIMIT {MAX_WARNINGS}', params)
+    return [
+        f"{b.source}:{n}: field 'at': {at.isoformat(timespec='milliseconds')}Z is more than"
+        " a day in the future (accepted)"
+        for n, at in rows
+    ], count
