@@ -38,7 +38,7 @@ TEAMS = ExportDef(
         replies                | Replies                         | Respostas                          | count
         """
     ),
-    facts=("f_team_credit", "f_first_response", "f_conversation"),
+    facts=("f_team_credit", "f_first_response", "f_first_resolution"),
     sql="""
     WITH first_response AS (
         SELECT f.end_team_id AS team_id, avg(f.business_ms) AS avg_ms
@@ -48,12 +48,11 @@ TEAMS = ExportDef(
         GROUP BY f.end_team_id
     ),
     resolution AS (
-        SELECT c.first_resolution_team_id AS team_id, avg(c.resolution_ms) AS avg_ms
-        FROM f_conversation AS c CROSS JOIN req AS r
-        WHERE c.first_resolution_team_id IS NOT NULL
-          AND c.first_resolution_at >= r.start_at AND c.first_resolution_at < r.end_at
+        SELECT c.team_id, avg(c.resolution_ms) AS avg_ms
+        FROM f_first_resolution AS c CROSS JOIN req AS r
+        WHERE c.team_id IS NOT NULL AND c.resolved_at >= r.start_at AND c.resolved_at < r.end_at
           AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
-        GROUP BY c.first_resolution_team_id
+        GROUP BY c.team_id
     ),
     created AS (
         SELECT s.team_id, min(s.at) AS created_at FROM s_team AS s GROUP BY s.team_id

@@ -16,7 +16,12 @@ conversation is not visible at the snapshot):
   the conversation's latest resolution at or before the answer (none: no
   credit);
 - `f_label_added`: `tag_applied` / `topic_applied` events (`kind` `tag` /
-  `topic`), credited to their actor and `team_id`.
+  `topic`), credited to their actor and `team_id`;
+- `f_first_resolution`: per resolved conversation, its first resolution
+  (`resolved_at`, agent, team, channel) and its resolution time
+  (`metrics.md`, "Resolution time": from the first `INBOUND` message to the
+  first resolution; NULL when either is missing or the resolution is
+  first), without building the whole conversation row.
 
 "Before" is the order of records: a message sorts before a status change at
 the same instant, and a status change before a CSAT event, so at equal `at`
@@ -104,4 +109,18 @@ LABEL_ADDED = Fact(
     """,
 )
 
-FACTS: tuple[Fact, ...] = (REPLY, RESOLUTION, CSAT_ANSWER, LABEL_ADDED)
+FIRST_RESOLUTION = Fact(
+    name="f_first_resolution",
+    requires=("f_resolution", "f_conversation_messages"),
+    sql="""
+    SELECT r.conversation_id, r.record_id, r.resolved_at, r.agent_id, r.virtual_agent_id,
+           r.team_id, r.channel_id,
+           CASE WHEN r.resolved_at >= m.first_inbound_at
+                THEN cx_ms(m.first_inbound_at, r.resolved_at) END AS resolution_ms
+    FROM f_resolution AS r
+    LEFT JOIN f_conversation_messages AS m ON m.conversation_id = r.conversation_id
+    WHERE r.ordinal = 1
+    """,
+)
+
+FACTS: tuple[Fact, ...] = (REPLY, RESOLUTION, CSAT_ANSWER, LABEL_ADDED, FIRST_RESOLUTION)
