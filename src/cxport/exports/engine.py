@@ -7,7 +7,8 @@ implementation of each:
   unknown → empty), aggregated with `string_agg(cx_elem(x), '|' ORDER BY …)`;
 - `cx_ms(a, b)`: milliseconds from instant `a` to instant `b` (BIGINT);
 - `cx_guard(v)`: the formula-injection guard of `exports.md`;
-- `cx_ts(t)`: an instant written in the request's zone (see `zones.py`).
+- `cx_ts(t)`: an instant written in the request's zone (see `zones.py`);
+  `cx_local(t, off)`: `t` shifted by `off` seconds, written with that offset.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import duckdb
 import pyarrow as pa
 from duckdb.func import FunctionNullHandling, PythonUDFType
 
-from cxport.exports.zones import format_instants
+from cxport.exports.zones import SQL_WINDOW, format_instants, offset_sql
 
 _NUMBER = r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _PHONE = r"\+[0-9 ().-]*"
@@ -45,11 +46,14 @@ def install(
 ) -> None:
     """Define the helpers on `con` (a connection of its own: temp objects).
 
-    `cx_ts` is a Python function: DuckDB keeps it in the database's catalogue
-    (not the cursor's) and calling one registered by a cursor that has since
-    closed crashes the process. So it is registered once per zone, as
-    `cx_ts_<zone>`, on `base` (the long-lived connection `con` is a cursor
-    of; `con` itself when None), and `cx_ts` is a temporary macro over it.
+    `cx_ts` is SQL: the zone's offset is a tree of CASEs over its transitions
+    (computed once per zone with `zoneinfo`, see `zones.offset_sql`), so no
+    row goes through Python. Instants outside `zones.SQL_WINDOW` (1970-2100)
+    go to a Python function, `cx_ts_<zone>`. DuckDB keeps Python functions in
+    the database's catalogue (not the cursor's) and calling one registered by
+    a cursor that has since closed crashes the process, so it is registered
+    once per zone on `base` (the long-lived connection `con` is a cursor of;
+    `con` itself when None).
     """
     for sql in MACROS:
         con.execute(sql)
@@ -72,4 +76,14 @@ def install(
             null_handling=FunctionNullHandling.SPECIAL,
             side_effects=False,
         )
-    con.execute(f"CREATE OR REPLACE TEMP MACRO cx_ts(t) AS {name}(t)")
+    offset, offset_text = offset_sql(tz)
+    lo, hi = (w.isoformat(sep=" ") for w in SQL_WINDOW)
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO cx_local(t, off) AS"
+        f" strftime(t + to_seconds(off), '%Y-%m-%dT%H:%M:%S') || {offset_text}"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO cx_ts(t) AS CASE WHEN t IS NULL THEN NULL"
+        f" WHEN t >= TIMESTAMP '{lo}' AND t < TIMESTAMP '{hi}' THEN cx_local(t, {offset})"
+        f" ELSE {name}(t) END"
+    )

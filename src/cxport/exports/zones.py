@@ -1,8 +1,14 @@
 """Writing instants in a time zone, exactly as `zoneinfo` sees them.
 
+`offset_periods` cuts a span of UTC time into the pieces where a zone's
+offset is constant (the zone's transitions, found with `zoneinfo`), from
+which `offset_sql` writes the offset as a SQL expression: the export engine
+formats instants in SQL with it (no per-row Python).
+
 `format_instants` turns an Arrow array of naive-UTC timestamps into
 `YYYY-MM-DDTHH:MM:SS±HH:MM` strings (`±HH:MM:SS` for offsets with seconds),
-vectorised: offsets are looked up once per distinct UTC hour.
+vectorised: offsets are looked up once per distinct UTC hour. The engine
+uses it for instants outside the window `offset_sql` covers.
 """
 
 from __future__ import annotations
@@ -29,6 +35,65 @@ def offset_text(seconds: int) -> str:
 def _offset_at(tz: ZoneInfo, epoch_s: int) -> int:
     off = (_EPOCH + dt.timedelta(seconds=epoch_s)).astimezone(tz).utcoffset()
     return int(off.total_seconds()) if off is not None else 0
+
+
+def offset_periods(
+    tz: ZoneInfo, lo_s: int, hi_s: int, step_s: int = 6 * 3600
+) -> list[tuple[int, int, int]]:
+    """The offset of `tz` over `[lo_s, hi_s)` (epoch seconds): `(start, end, offset)` pieces.
+
+    Transitions are looked for every `step_s` and bisected to the second; two
+    transitions closer than `step_s` that cancel out would be missed (no zone
+    has had one).
+    """
+    periods: list[tuple[int, int, int]] = []
+    start, current = lo_s, _offset_at(tz, lo_s)
+    t = lo_s
+    while t < hi_s:
+        nxt = min(t + step_s, hi_s)
+        if _offset_at(tz, nxt - 1) == current:
+            t = nxt
+            continue
+        a, b = t, nxt - 1  # offset(a) == current != offset(b)
+        while b - a > 1:
+            mid = (a + b) // 2
+            if _offset_at(tz, mid) == current:
+                a = mid
+            else:
+                b = mid
+        periods.append((start, b, current))
+        start, current, t = b, _offset_at(tz, b), b
+    periods.append((start, hi_s, current))
+    return periods
+
+
+# The instants `offset_sql` covers; others are formatted by `format_instants`.
+SQL_WINDOW = (dt.datetime(1970, 1, 1), dt.datetime(2100, 1, 1))
+
+
+@lru_cache(maxsize=64)
+def offset_sql(tz: ZoneInfo, column: str = "t") -> tuple[str, str]:
+    """SQL for the offset of `tz` at the naive-UTC TIMESTAMP `column` inside `SQL_WINDOW`.
+
+    Returns (offset in seconds: a balanced tree of CASEs over the zone's
+    transitions, `±HH:MM` text of an offset `off`: a CASE over the few
+    offsets the window has).
+    """
+    lo, hi = (int(w.replace(tzinfo=dt.UTC).timestamp()) for w in SQL_WINDOW)
+    periods = offset_periods(tz, lo, hi, step_s=86_400)
+
+    def tree(i: int, j: int) -> str:
+        if j - i == 1:
+            return str(periods[i][2])
+        mid = (i + j) // 2
+        cut = (_EPOCH + dt.timedelta(seconds=periods[mid][0])).replace(tzinfo=None)
+        return (
+            f"CASE WHEN {column} < TIMESTAMP '{cut.isoformat(sep=' ')}'"
+            f" THEN {tree(i, mid)} ELSE {tree(mid, j)} END"
+        )
+
+    texts = " ".join(f"WHEN {o} THEN '{offset_text(o)}'" for o in sorted({p[2] for p in periods}))
+    return tree(0, len(periods)), f"CASE off {texts} END"
 
 
 def offsets(tz: ZoneInfo, epoch_s: np.ndarray) -> np.ndarray:

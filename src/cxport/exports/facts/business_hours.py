@@ -41,16 +41,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
 from cxport.exports.facts import Fact, FactContext
+from cxport.exports.zones import offset_periods
 
 DAY_MS = 86_400_000
 DEFAULT_KEY = ""
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_DATE = dt.date(1970, 1, 1)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_STEP_S = 6 * 3600  # zone transitions are looked for at this step, then bisected
 _MAX_OFFSET_S = 26 * 3600  # beyond any UTC offset, local mean times included
 
 Interval = tuple[int, int]  # UTC epoch milliseconds, [start, end)
@@ -86,36 +85,6 @@ def parse_weekly(weekly: str | dict[str, list[list[str]]]) -> tuple[tuple[Interv
 @lru_cache(maxsize=256)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
-
-
-def _offset_s(zone: ZoneInfo, epoch_s: int) -> int:
-    off = (_EPOCH + dt.timedelta(seconds=epoch_s)).astimezone(zone).utcoffset()
-    return int(off.total_seconds()) if off is not None else 0
-
-
-def offset_periods(zone: ZoneInfo, lo_s: int, hi_s: int) -> list[tuple[int, int, int]]:
-    """The UTC offset of `zone` over `[lo_s, hi_s)`: `(start_s, end_s, offset_s)` pieces."""
-    periods: list[tuple[int, int, int]] = []
-    start, current = lo_s, _offset_s(zone, lo_s)
-    t = lo_s
-    while t < hi_s:
-        nxt = min(t + _STEP_S, hi_s)
-        off = _offset_s(zone, nxt - 1)
-        if off != current:
-            a, b = t, nxt - 1  # offset(a) == current, offset(b) != current
-            while b - a > 1:
-                mid = (a + b) // 2
-                if _offset_s(zone, mid) == current:
-                    a = mid
-                else:
-                    b = mid
-            periods.append((start, b, current))
-            start, current = b, _offset_s(zone, b)
-            t = b
-            continue
-        t = nxt
-    periods.append((start, hi_s, current))
-    return periods
 
 
 # ---------------------------------------------------------------- intervals
@@ -255,8 +224,27 @@ def data_span(con: duckdb.DuckDBPyConnection) -> Interval | None:
     return lo - lo % DAY_MS, hi - hi % DAY_MS + DAY_MS
 
 
-def _ts(ms: np.ndarray | list[int]) -> pa.Array:
-    return pa.array(np.asarray(ms, dtype=np.int64), type=pa.int64()).cast(pa.timestamp("ms"))
+_SCHEMAS = {
+    "f_business_channel": "channel_id VARCHAR",
+    "f_business_interval": "calendar_key VARCHAR, calendar_id VARCHAR, start_at TIMESTAMP,"
+    " end_at TIMESTAMP",
+    "f_business_clock": "calendar_key VARCHAR, day DATE, seg_start TIMESTAMP, seg_end TIMESTAMP,"
+    " business BOOLEAN, cum_ms BIGINT",
+}
+
+# Rows go in as list parameters, one per column, zipped by `unnest` (no Arrow:
+# DuckDB imports pandas to scan an Arrow table). Instants travel as epoch ms.
+_EPOCH_SQL = "TIMESTAMP '1970-01-01 00:00:00'"
+_LOADS = {
+    "f_business_channel": "SELECT unnest(?::VARCHAR[])",
+    "f_business_interval": "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),"
+    f" {_EPOCH_SQL} + to_milliseconds(unnest(?::BIGINT[])),"
+    f" {_EPOCH_SQL} + to_milliseconds(unnest(?::BIGINT[]))",
+    "f_business_clock": "SELECT k, CAST(s AS DATE), s, e, b, c FROM (SELECT unnest(?::VARCHAR[]) AS k,"
+    f" {_EPOCH_SQL} + to_milliseconds(unnest(?::BIGINT[])) AS s,"
+    f" {_EPOCH_SQL} + to_milliseconds(unnest(?::BIGINT[])) AS e,"
+    " unnest(?::BOOLEAN[]) AS b, unnest(?::BIGINT[]) AS c) AS rows_",
+}
 
 
 def build_business_hours(con: duckdb.DuckDBPyConnection, ctx: FactContext) -> None:
@@ -265,76 +253,26 @@ def build_business_hours(con: duckdb.DuckDBPyConnection, ctx: FactContext) -> No
     span = data_span(con)
     per_key = key_intervals(versions, [DEFAULT_KEY, *named], span) if span else {}
 
-    iv_key: list[str] = []
-    iv_cal: list[str | None] = []
-    iv_s: list[int] = []
-    iv_e: list[int] = []
-    ck_parts: list[pa.Table] = []
+    intervals: list[list[object]] = [[], [], [], []]
+    clocks: list[list[object]] = [[], [], [], [], []]
     for key, ivs in per_key.items():
         for s, e, cal in ivs:
-            iv_key.append(key)
-            iv_cal.append(cal)
-            iv_s.append(s)
-            iv_e.append(e)
+            for column, value in zip(intervals, (key, cal, s, e), strict=True):
+                column.append(value)
         assert span is not None
         c = clock(ivs, span)
-        n = len(c["seg_start"])
-        ck_parts.append(
-            pa.table(
-                {
-                    "calendar_key": pa.array([key] * n, type=pa.string()),
-                    "day": pa.array(c["seg_start"] // DAY_MS, type=pa.int32()).cast(pa.date32()),
-                    "seg_start": _ts(c["seg_start"]),
-                    "seg_end": _ts(c["seg_end"]),
-                    "business": pa.array(c["business"], type=pa.bool_()),
-                    "cum_ms": pa.array(c["cum_ms"], type=pa.int64()),
-                }
-            )
-        )
-    channels = pa.table({"channel_id": pa.array(named, type=pa.string())})
-    intervals = pa.table(
-        {
-            "calendar_key": pa.array(iv_key, type=pa.string()),
-            "calendar_id": pa.array(iv_cal, type=pa.string()),
-            "start_at": _ts(iv_s),
-            "end_at": _ts(iv_e),
-        }
-    )
-    clocks = (
-        pa.concat_tables(ck_parts)
-        if ck_parts
-        else pa.table(
-            {
-                "calendar_key": pa.array([], type=pa.string()),
-                "day": pa.array([], type=pa.date32()),
-                "seg_start": _ts([]),
-                "seg_end": _ts([]),
-                "business": pa.array([], type=pa.bool_()),
-                "cum_ms": pa.array([], type=pa.int64()),
-            }
-        )
-    )
-    for name, table, cols in (
-        ("f_business_channel", channels, "channel_id"),
-        (
-            "f_business_interval",
-            intervals,
-            "calendar_key, calendar_id, CAST(start_at AS TIMESTAMP) AS start_at,"
-            " CAST(end_at AS TIMESTAMP) AS end_at",
-        ),
-        (
-            "f_business_clock",
-            clocks,
-            "calendar_key, day, CAST(seg_start AS TIMESTAMP) AS seg_start,"
-            " CAST(seg_end AS TIMESTAMP) AS seg_end, business, cum_ms",
-        ),
+        clocks[0].extend([key] * len(c["seg_start"]))
+        clocks[1].extend(c["seg_start"].tolist())
+        clocks[2].extend(c["seg_end"].tolist())
+        clocks[3].extend(c["business"].tolist())
+        clocks[4].extend(c["cum_ms"].tolist())
+    for name, columns in (
+        ("f_business_channel", [named]),
+        ("f_business_interval", intervals),
+        ("f_business_clock", clocks),
     ):
-        view = f"_arrow_{name}"
-        con.register(view, table)
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols} FROM {view}")
-        finally:
-            con.unregister(view)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({_SCHEMAS[name]})")
+        con.execute(f"INSERT INTO {name} {_LOADS[name]}", columns)
 
 
 def _built_with_intervals(con: duckdb.DuckDBPyConnection, ctx: FactContext) -> None:
