@@ -30,68 +30,74 @@ STATUS_CHANGE = Fact(
 SELECT record_id, "at", conversation_id, status, agent_id, virtual_agent_id,
        coalesce(system, false) AS system, team_id, initiated_by, handover_reason,
        resolved_by, resolve_trigger, resolve_reason, resolve_comment,
-       prev_status,
+       seq, prev_status,
        coalesce(status IN ('NEW', 'PENDING') AND prev_status = 'RESOLVED', false) AS is_reopening,
        coalesce(status = 'NEW' AND initiated_by = 'VA_HANDED_OVER_CONVERSATION', false)
            AS is_handover
 FROM (
-    SELECT *, lag(status) OVER (PARTITION BY conversation_id ORDER BY "at", record_id) AS prev_status
+    SELECT *, row_number() OVER w AS seq, lag(status) OVER w AS prev_status
     FROM s_status_change
+    WINDOW w AS (PARTITION BY conversation_id ORDER BY "at", record_id)
 ) AS sc
 """,
 )
 
+# The first message of a kind is the least (at, record_id): one struct key
+# per kind, its fields carried together.
+_FIRST = 'arg_min({{{fields}}}, ("at", record_id)) FILTER (WHERE {where})'
+_INBOUND = "direction = 'INBOUND'"
+_REPLY = "direction = 'OUTBOUND' AND source = 'AGENT'"
+_FIRST_INBOUND = _FIRST.format(
+    fields="'at': \"at\", 'record_id': record_id, 'message_id': message_id", where=_INBOUND
+)
+_FIRST_REPLY = _FIRST.format(
+    fields="'at': \"at\", 'record_id': record_id, 'message_id': message_id,"
+    " 'agent_id': agent_id, 'team_id': team_id",
+    where=_REPLY,
+)
+
 CONVERSATION_MESSAGES = Fact(
     "f_conversation_messages",
-    sql="""
-SELECT conversation_id,
-       count(*) FILTER (WHERE direction = 'INBOUND') AS inbound_count,
-       count(*) FILTER (WHERE direction = 'OUTBOUND') AS outbound_count,
-       count(*) FILTER (WHERE direction = 'OUTBOUND' AND source = 'AGENT') AS human_outbound_count,
-       min("at") AS first_message_at,
-       max("at") AS last_message_at,
-       min("at") FILTER (WHERE direction = 'INBOUND') AS first_inbound_at,
-       arg_min(record_id, ("at", record_id)) FILTER (WHERE direction = 'INBOUND')
-           AS first_inbound_record_id,
-       arg_min(message_id, ("at", record_id)) FILTER (WHERE direction = 'INBOUND')
-           AS first_inbound_message_id,
-       min("at") FILTER (WHERE direction = 'OUTBOUND' AND source = 'AGENT') AS first_reply_at,
-       arg_min(record_id, ("at", record_id)) FILTER (WHERE direction = 'OUTBOUND' AND source = 'AGENT')
-           AS first_reply_record_id,
-       arg_min(message_id, ("at", record_id)) FILTER (WHERE direction = 'OUTBOUND' AND source = 'AGENT')
-           AS first_reply_message_id,
-       arg_min(agent_id, ("at", record_id)) FILTER (WHERE direction = 'OUTBOUND' AND source = 'AGENT')
-           AS first_reply_agent_id,
-       arg_min(team_id, ("at", record_id)) FILTER (WHERE direction = 'OUTBOUND' AND source = 'AGENT')
-           AS first_reply_team_id
-FROM s_message
-GROUP BY conversation_id
+    sql=f"""
+SELECT conversation_id, inbound_count, outbound_count, human_outbound_count,
+       first_message_at, last_message_at,
+       fi.at AS first_inbound_at, fi.record_id AS first_inbound_record_id,
+       fi.message_id AS first_inbound_message_id,
+       fr.at AS first_reply_at, fr.record_id AS first_reply_record_id,
+       fr.message_id AS first_reply_message_id, fr.agent_id AS first_reply_agent_id,
+       fr.team_id AS first_reply_team_id
+FROM (
+    SELECT conversation_id,
+           count(*) FILTER (WHERE {_INBOUND}) AS inbound_count,
+           count(*) FILTER (WHERE direction = 'OUTBOUND') AS outbound_count,
+           count(*) FILTER (WHERE {_REPLY}) AS human_outbound_count,
+           min("at") AS first_message_at,
+           max("at") AS last_message_at,
+           {_FIRST_INBOUND} AS fi,
+           {_FIRST_REPLY} AS fr
+    FROM s_message
+    GROUP BY conversation_id
+) AS m
 """,
 )
 
-# Per conversation, from its status changes. `arg_*` over (at, record_id) is
-# "first"/"latest" in record order.
+# Per conversation, from its status changes; `seq` is the record order.
 _STATUS = """
 SELECT conversation_id,
        min("at") AS first_at,
        max("at") AS last_at,
-       arg_max(status, ("at", record_id)) AS current_status,
-       min("at") FILTER (WHERE status = 'RESOLVED') AS first_resolution_at,
-       arg_min(record_id, ("at", record_id)) FILTER (WHERE status = 'RESOLVED')
-           AS first_resolution_record_id,
-       arg_min(agent_id, ("at", record_id)) FILTER (WHERE status = 'RESOLVED')
-           AS first_resolution_agent_id,
-       arg_min(team_id, ("at", record_id)) FILTER (WHERE status = 'RESOLVED')
-           AS first_resolution_team_id,
+       arg_max(status, seq) AS current_status,
+       arg_min({'record_id': record_id, 'at': "at", 'agent_id': agent_id, 'team_id': team_id},
+               seq) FILTER (WHERE status = 'RESOLVED') AS first_res,
        arg_max({'record_id': record_id, 'at': "at", 'agent_id': agent_id,
                 'virtual_agent_id': virtual_agent_id, 'team_id': team_id,
                 'resolved_by': resolved_by, 'resolve_reason': resolve_reason,
                 'resolve_comment': resolve_comment, 'resolve_trigger': resolve_trigger},
-               ("at", record_id)) FILTER (WHERE status = 'RESOLVED') AS last_res,
+               seq) FILTER (WHERE status = 'RESOLVED') AS last_res,
        arg_max({'record_id': record_id, 'at': "at", 'status': status, 'agent_id': agent_id,
                 'virtual_agent_id': virtual_agent_id, 'team_id': team_id},
-               ("at", record_id)) FILTER (WHERE status IN ('PENDING', 'RESOLVED')) AS last_sc
-FROM s_status_change
+               seq) FILTER (WHERE status IN ('PENDING', 'RESOLVED')) AS last_sc
+FROM f_status_change
 GROUP BY conversation_id
 """
 
@@ -131,7 +137,7 @@ GROUP BY conversation_id
 
 CONVERSATION = Fact(
     "f_conversation",
-    requires=("f_conversation_messages",),
+    requires=("f_conversation_messages", "f_status_change"),
     sql=f"""
 WITH cv AS (SELECT conversation_id, min("at") AS first_at FROM s_conversation GROUP BY conversation_id),
 st AS ({_STATUS}),
@@ -146,8 +152,10 @@ SELECT ids.conversation_id,
        e.channel_id, e.contact_profile_id, e.url, e.language,
        least(cv.first_at, m.first_message_at, st.first_at) AS created_at,
        coalesce(st.current_status, 'NEW') AS current_status,
-       st.first_resolution_at, st.first_resolution_record_id,
-       st.first_resolution_agent_id, st.first_resolution_team_id,
+       st.first_res.at AS first_resolution_at,
+       st.first_res.record_id AS first_resolution_record_id,
+       st.first_res.agent_id AS first_resolution_agent_id,
+       st.first_res.team_id AS first_resolution_team_id,
        st.last_res.record_id AS last_resolution_record_id,
        st.last_res.at AS last_resolution_at,
        st.last_res.agent_id AS last_resolution_agent_id,
@@ -167,8 +175,8 @@ SELECT ids.conversation_id,
        coalesce(m.outbound_count, 0) AS outbound_count,
        coalesce(m.human_outbound_count, 0) AS human_outbound_count,
        m.first_inbound_at, m.first_inbound_message_id,
-       CASE WHEN st.first_resolution_at >= m.first_inbound_at
-            THEN cx_ms(m.first_inbound_at, st.first_resolution_at) END AS resolution_ms,
+       CASE WHEN st.first_res.at >= m.first_inbound_at
+            THEN cx_ms(m.first_inbound_at, st.first_res.at) END AS resolution_ms,
        csat.csat_score,
        CASE csat.last_event WHEN 'SENT' THEN 'SENT' WHEN 'ANSWERED' THEN 'ANSWERED'
             WHEN 'FOLLOW_UP_ANSWERED' THEN 'COMPLETED' END AS csat_status,
