@@ -1,0 +1,112 @@
+"""Each registered export against its floor, at one size.
+
+    uv run python bench/exports.py                          # 1 000 000 conversations
+    uv run python bench/exports.py --conversations 100000
+    uv run python bench/exports.py --conversations 100000 --reuse --exports resolved-conversations
+
+Simulates the workspace (`bench/run.py`'s seed, start and 45 days), ingests
+it, then times every export of the catalogue (`cxport.exports.defs.EXPORTS`,
+so exports registered later are measured too) over the month of June 2024
+in America/Sao_Paulo, each in a child process of its own (`bench/step.py`),
+against its floor: a plain DuckDB `COPY` of a table holding the same rows
+and columns. Prints, per export: time, rows, MB written, floor time, ratio,
+peak resident memory; then whether the targets hold (each export ≤ 3× its
+floor, peak memory ≤ 4 GB). `bench/run.py` is the full suite (three sizes,
+medians, report); this script is the quick look at one size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python bench/exports.py`: make `bench.*` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import ROOT, ChildFailed, Measurement, run_child
+from bench.run import SIMULATION, request_args
+
+RATIO_TARGET = 3.0
+MEMORY_TARGET = 4 * 1024**3
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def prepare_store(work: Path, conversations: int, reuse: bool) -> Path:
+    ndjson, db = work / "records.ndjson", work / "store.duckdb"
+    if reuse and db.exists():
+        say(f"reusing {db}")
+        return db
+    work.mkdir(parents=True, exist_ok=True)
+    sim = run_child(
+        ["simulate", "--ndjson", str(ndjson), "--conversations", str(conversations),
+         "--seed", str(SIMULATION["seed"]), "--start", str(SIMULATION["start"]),
+         "--days", str(SIMULATION["days"])]
+    )  # fmt: skip
+    say(f"simulate  {sim.seconds:8.1f} s  {sim.rows:,} records, {sim.out_bytes / 1e6:,.0f} MB")
+    ing = run_child(["ingest", "--ndjson", str(ndjson), "--db", str(db)])
+    say(f"ingest    {ing.seconds:8.1f} s  peak {ing.peak_rss / 1e6:,.0f} MB")
+    return db
+
+
+def measure(db: Path, work: Path, name: str) -> tuple[Measurement, Measurement]:
+    out = work / "exports" / f"{name}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    export = run_child(
+        ["export", "--db", str(db), "--export", name, "--output", str(out), *request_args()]
+    )
+    floor = run_child(["copy", "--csv", str(out), "--output", str(work / "floor.csv")])
+    (work / "floor.csv").unlink(missing_ok=True)
+    return export, floor
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, default=None, help="default bench/out/exports-N")
+    parser.add_argument("--reuse", action="store_true", help="reuse the store left in --work")
+    parser.add_argument("--exports", default="", help="comma-separated subset (default: all)")
+    args = parser.parse_args(argv)
+
+    from cxport.exports.defs import EXPORTS
+
+    names = [e.name for e in EXPORTS]
+    if args.exports:
+        wanted = args.exports.split(",")
+        unknown = sorted(set(wanted) - set(names))
+        if unknown:
+            parser.error(f"unknown exports: {', '.join(unknown)}")
+        names = [n for n in names if n in wanted]
+    work = args.work or ROOT / "bench" / "out" / f"exports-{args.conversations}"
+    db = prepare_store(work, args.conversations, args.reuse)
+
+    say(f"\n{'export':<24} {'time s':>8} {'rows':>10} {'MB':>8} {'floor s':>8} {'ratio':>6}"
+        f" {'peak MB':>8}")  # fmt: skip
+    failed, worst_ratio, peak = [], 0.0, 0
+    for name in names:
+        try:
+            export, floor = measure(db, work, name)
+        except ChildFailed as exc:
+            failed.append(name)
+            say(f"{name:<24} FAILED: {exc}")
+            continue
+        ratio = export.seconds / floor.seconds if floor.seconds > 0 else float("inf")
+        worst_ratio, peak = max(worst_ratio, ratio), max(peak, export.peak_rss)
+        say(
+            f"{name:<24} {export.seconds:8.2f} {export.rows or 0:>10,} {export.out_bytes / 1e6:8.1f}"
+            f" {floor.seconds:8.2f} {ratio:6.1f} {export.peak_rss / 1e6:8.0f}"
+        )
+    say(
+        f"\nworst ratio {worst_ratio:.1f} (target ≤ {RATIO_TARGET:.0f}):"
+        f" {'met' if worst_ratio <= RATIO_TARGET else 'NOT met'};"
+        f" peak memory {peak / 1e9:.2f} GB (target ≤ 4 GB):"
+        f" {'met' if peak <= MEMORY_TARGET else 'NOT met'}"
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
