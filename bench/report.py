@@ -134,6 +134,14 @@ def mark(met: bool | None) -> str:
     return "met" if met else "n/a" if met is None else "**missed**"
 
 
+def runs_text(results: dict[str, Any]) -> str:
+    """`3`, or `3 at 10 000, 1 at 1 000 000` when the sizes had different counts."""
+    runs = {s["conversations"]: s.get("runs") for s in ordered_sizes(results)}
+    if len(set(runs.values())) == 1:
+        return str(next(iter(runs.values())))
+    return ", ".join(f"{r} at {fmt_n(n)}" for n, r in runs.items())
+
+
 def machine_lines(results: dict[str, Any]) -> str:
     m = results["machine"]
     load = m.get("load_average", [])
@@ -146,7 +154,7 @@ def machine_lines(results: dict[str, Any]) -> str:
             f"- Load average at start {', '.join(f'{x:.1f}' for x in load)}"
             + (f"; at end {', '.join(f'{x:.1f}' for x in load_end)}" if load_end else "")
             + " (the machine is shared: other work was running)",
-            f"- Runs per step: {results['args']['runs']} (figures are medians); request: "
+            f"- Runs per step: {runs_text(results)} (figures are medians); request: "
             f"{results['request']['from']}..{results['request']['to']} in {results['request']['tz']}, CSV; "
             f"simulation seed {results['simulation']['seed']} from {results['simulation']['start']} "
             f"over {results['simulation']['days']} days",
@@ -247,7 +255,7 @@ def readme_table(results: dict[str, Any]) -> str:
         )
     m = results["machine"]
     intro = (
-        f"Medians of {results['args']['runs']} runs on {m['cpus']} cores ({m['cpu_model']}),"
+        f"Medians of {runs_text(results)} runs on {m['cpus']} cores ({m['cpu_model']}),"
         f" {m['date'][:10]}; one month, CSV, {results['request']['tz']}:"
     )
     return intro + "\n\n" + table(header, rows)

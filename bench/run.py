@@ -2,6 +2,7 @@
 
     uv run python bench/run.py                                  # 10 000, 100 000, 1 000 000; 3 runs
     uv run python bench/run.py --sizes 10000 --runs 1 --out bench/out/smoke    # what CI runs
+    uv run python bench/run.py --runs 3,3,1                     # one run only at 1 000 000
 
 For each size (simulated conversations) it measures, each step in a child
 process of its own (`bench/step.py`; peak memory is that process's):
@@ -10,7 +11,8 @@ all of them together; and side by side the floors of this machine (DuckDB's
 plain read_json of the same NDJSON; a plain COPY of a table with each
 export's rows and columns) and what a user would otherwise write (the pandas
 script `bench/pandas_baseline.py`, run at the sizes up to `--pandas-max` and
-extrapolated linearly above). Each figure is the median of `--runs` runs.
+extrapolated linearly above). Each figure is the median of `--runs` runs
+(one count for every size, or one per size).
 
 It writes `results.json` and `results.md` (the tables, the ratios and the
 targets of the issue) and `time-vs-size.png` into `--out`; `--publish` also
@@ -99,14 +101,19 @@ def summarize(runs: list[Measurement], measure: str) -> dict[str, Any]:
 
 class Suite:
     def __init__(self, args: argparse.Namespace) -> None:
-        self.runs: int = args.runs
+        self.runs_per_size: dict[int, int] = dict(zip(args.sizes, args.runs, strict=True))
+        self.runs = 1
         self.out: Path = args.out
         self.pandas_max: int = args.pandas_max
         self.keep_data: bool = args.keep_data
         self.failures: list[str] = []
         self.results: dict[str, Any] = {
             "machine": machine(),
-            "args": {"sizes": args.sizes, "runs": args.runs, "pandas_max": args.pandas_max},
+            "args": {
+                "sizes": args.sizes,
+                "runs": self.runs_per_size,
+                "pandas_max": args.pandas_max,
+            },
             "simulation": SIMULATION,
             "request": REQUEST,
             "sizes": {},
@@ -118,11 +125,10 @@ class Suite:
         name: str,
         args: list[str],
         measure: str,
-        runs: int | None = None,
     ) -> dict[str, Any] | None:
         """Run one step `runs` times, each in its own process; record its figures under `name`."""
         done: list[Measurement] = []
-        runs = runs or self.runs
+        runs = self.runs
         for i in range(runs):
             try:
                 m = run_child(args)
@@ -149,6 +155,8 @@ class Suite:
         floors_dir.mkdir(exist_ok=True)
         entry: dict[str, Any] = {"conversations": conversations, "steps": {}, "missing": []}
         self.results["sizes"][str(conversations)] = entry
+        self.runs = self.runs_per_size[conversations]
+        entry["runs"] = self.runs
         say(f"== {conversations} conversations ({self.runs} run(s) each) ==")
         begin = time.perf_counter()
 
@@ -294,10 +302,17 @@ def registered_exports() -> list[str]:
 
 
 def parse_sizes(text: str) -> list[int]:
-    sizes = sorted({int(part.replace("_", "")) for part in text.split(",") if part.strip()})
+    sizes = list(dict.fromkeys(int(p.replace("_", "")) for p in text.split(",") if p.strip()))
     if not sizes or min(sizes) < 1:
         raise argparse.ArgumentTypeError("--sizes: a comma-separated list of positive counts")
     return sizes
+
+
+def parse_counts(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("--runs: a count, or counts separated by commas") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,7 +324,10 @@ def main(argv: list[str] | None = None) -> int:
         help="simulated conversations, comma-separated (default: 10000,100000,1000000)",
     )  # fmt: skip
     parser.add_argument(
-        "--runs", type=int, default=3, help="runs of each step; figures are medians"
+        "--runs",
+        type=parse_counts,
+        default=[3],
+        help="runs of each step (figures are medians): one count, or one per size (3,3,1)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "latest")
     parser.add_argument(
@@ -322,8 +340,10 @@ def main(argv: list[str] | None = None) -> int:
         help="also write docs/performance.md's figures, its chart and the README's table",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    if len(args.runs) == 1:
+        args.runs = args.runs * len(args.sizes)
+    if len(args.runs) != len(args.sizes) or min(args.runs) < 1:
+        parser.error("--runs: one count ≥ 1, or one per size")
     args.out.mkdir(parents=True, exist_ok=True)
 
     suite = Suite(args)
