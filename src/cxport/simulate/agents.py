@@ -156,8 +156,10 @@ class Staff:
         """(agent, start, end of availability) of the team's agent who can start first.
 
         The agent leaves the pool until `release`. Keys in the heap are lower
-        bounds of an agent's next start (requests come in time order), so the
-        first popped agent whose real start is not after the next key is the best.
+        bounds of an agent's next start (requests come in time order), and no
+        one starts before `ready`: the first popped agent whose real start is
+        not after max(ready, next key) is the best. Among idle agents that is
+        the one idle longest.
         """
         heap = self._heaps.get(team)
         if not heap:
@@ -166,7 +168,7 @@ class Staff:
         while True:
             _, _, i = heapq.heappop(heap)
             s, e = self.next_slot(i, max(ready, free[i]))
-            if not heap or s <= heap[0][0]:
+            if not heap or s <= max(ready, heap[0][0]):
                 if s >= self.period.end:
                     heapq.heappush(heap, (s, next(self._seq), i))
                     return None
@@ -176,15 +178,13 @@ class Staff:
     def take_free(self, team: int, t: int) -> tuple[int, int] | None:
         """An agent of the team idle and available at exactly t, if any (for steals)."""
         heap = self._heaps.get(team)
-        found: tuple[int, int] | None = None
         while heap and heap[0][0] <= t:
             _, _, i = heapq.heappop(heap)
             s, e = self.next_slot(i, max(t, self.free_at[i]))
-            if s == t and found is None:
-                found = (i, e)
-                continue
-            heapq.heappush(heap, (max(s, t + 1), next(self._seq), i))
-        return found
+            if s == t:
+                return i, e
+            heapq.heappush(heap, (s, next(self._seq), i))  # s > t: popped once at most
+        return None
 
     def release(self, i: int, free_at: int) -> None:
         self.free_at[i] = free_at
