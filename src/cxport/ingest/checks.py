@@ -140,7 +140,8 @@ def _typed(f: Field, v: str, s: str) -> str:
 
 def _got(v: str) -> str:
     """SQL: the offending JSON value, shortened, for a message."""
-    return f"CASE WHEN length({v}) > 60 THEN left({v}, 57) || '...' ELSE {v} END"
+    g = f"CAST({v} AS VARCHAR)"
+    return f"CASE WHEN length({g}) > 60 THEN left({g}, 57) || '...' ELSE {g} END"
 
 
 def _err(field: str, reason_sql: str) -> str:
