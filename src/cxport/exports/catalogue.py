@@ -58,6 +58,10 @@ class ExportDef:
     sql: str
     facts: tuple[str, ...] = ()  # derived facts the query reads (names in cxport.exports.facts)
     date_range_filters: bool = True  # False: the range is only carried (open-conversations)
+    # A query giving the conversation ids the rows can come from (a superset is
+    # fine): facts about conversations are then computed for these only (the
+    # `c_*` views, see `cxport.exports.facts.define_scope`). None: all.
+    scope: str | None = None
 
 
 def columns(spec: str) -> tuple[Column, ...]:

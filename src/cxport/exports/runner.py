@@ -12,7 +12,7 @@ import duckdb
 from cxport.errors import UsageError
 from cxport.exports import engine
 from cxport.exports.catalogue import ExportDef
-from cxport.exports.facts import FactContext, define_facts
+from cxport.exports.facts import FactContext, define_facts, define_scope
 from cxport.exports.request import ExportRequest
 from cxport.exports.writer import FileSpec, write
 from cxport.store import Snapshot
@@ -43,8 +43,10 @@ def prepare(
     request: ExportRequest,
     as_of: dt.datetime,
     base: duckdb.DuckDBPyConnection | None = None,
+    scope: str | None = None,
 ) -> FactContext:
-    """Define the snapshot views, request tables and helpers on `con` (a cursor of `base`)."""
+    """Define the snapshot views, request tables and helpers on `con` (a cursor of `base`),
+    and the `c_*` views of the conversations in `scope` (all when None)."""
     Snapshot(request.workspace, as_of).define(con)
     engine.install(con, request.zoneinfo, base)
     ctx = FactContext(start=request.start, end=request.end, as_of=as_of)
@@ -64,6 +66,7 @@ def prepare(
     con.execute("CREATE OR REPLACE TEMP TABLE req_channel (channel_id VARCHAR)")
     if request.channels:
         con.executemany("INSERT INTO req_channel VALUES (?)", [[c] for c in request.channels])
+    define_scope(con, scope)
     return ctx
 
 
@@ -78,7 +81,7 @@ def run_export(
     as_of = request.as_of_utc(now)
     con = store.cursor()  # its own temporary views and helpers
     try:
-        ctx = prepare(con, request, as_of, base=store)
+        ctx = prepare(con, request, as_of, base=store, scope=definition.scope)
         define_facts(con, definition.facts, ctx)
         spec = FileSpec(request.format, request.lang, request.bom, request.formula_guard)
         rows, size = write(con, definition.columns, definition.sql, spec, output)

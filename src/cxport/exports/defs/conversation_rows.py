@@ -74,6 +74,42 @@ RESOLVED_COLUMNS: tuple[Column, ...] = (*HEAD, *RESOLVE, *RESOLVED_AND_METRICS, 
 OPEN_COLUMNS: tuple[Column, ...] = (*HEAD, *RESOLVED_AND_METRICS)
 
 
+# The conversations of the selected channels (all without a filter).
+_ON_CHANNELS = """
+(NOT (SELECT filtered FROM req) OR conversation_id IN (
+    SELECT conversation_id FROM e_conversation
+    WHERE channel_id IN (SELECT channel_id FROM req_channel)))
+"""
+
+# Scopes: the conversations the rows can come from, found cheaply from
+# status changes alone, so that the facts are computed for these only.
+FIRST_RESOLVED_IN_RANGE = f"""
+SELECT conversation_id FROM s_status_change
+WHERE status = 'RESOLVED'
+GROUP BY conversation_id
+HAVING min("at") >= (SELECT start_at FROM req) AND min("at") < (SELECT end_at FROM req)
+   AND {_ON_CHANNELS}
+"""
+
+OPEN_AT_SNAPSHOT = f"""
+WITH latest AS (
+    SELECT conversation_id, arg_max(status, ("at", record_id)) AS status
+    FROM s_status_change GROUP BY conversation_id
+),
+named AS (
+    SELECT conversation_id FROM s_conversation
+    UNION SELECT conversation_id FROM s_message
+)
+SELECT conversation_id FROM (
+    SELECT conversation_id FROM latest WHERE status <> 'RESOLVED'
+    UNION
+    SELECT conversation_id FROM named
+    WHERE conversation_id NOT IN (SELECT conversation_id FROM latest)
+) AS open_
+WHERE {_ON_CHANNELS}
+"""
+
+
 def query(where: str, order_by: str) -> str:
     """Every column of both exports, for the conversations `where` keeps, in order."""
     return f"""

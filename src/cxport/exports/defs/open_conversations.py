@@ -15,6 +15,7 @@ OPEN_CONVERSATIONS = ExportDef(
     title="Open Conversations",
     columns=rows.OPEN_COLUMNS,
     facts=rows.FACTS,
+    scope=rows.OPEN_AT_SNAPSHOT,
     sql=rows.query(
         where="c.current_status IN ('NEW', 'PENDING')",
         order_by="created_at NULLS LAST, conversation_id",

@@ -4,6 +4,11 @@ A fact is a temporary table (or view) `f_<name>` built from the snapshot
 views, the request tables and other facts. Exports list the facts they read;
 `define_facts` builds those and what they require, each once.
 Fact modules register theirs in `ALL_FACTS` below.
+
+Facts about conversations read the `c_<type>` views rather than `s_<type>`:
+the visible records of the conversations in the export's *scope* (see
+`define_scope`), so that an export about a few conversations (the open ones,
+the ones first resolved in its range) computes their facts only.
 """
 
 from __future__ import annotations
@@ -31,6 +36,43 @@ class Fact:
     sql: str | None = None  # a SELECT; or:
     build: Callable[[duckdb.DuckDBPyConnection, FactContext], None] | None = None
     materialize: bool = True  # TEMP TABLE (computed once) rather than VIEW
+
+
+# Record types scoped by their conversation, and by their message's conversation.
+BY_CONVERSATION = (
+    "conversation",
+    "message",
+    "status_change",
+    "lock",
+    "unlock",
+    "topic_applied",
+    "topic_removed",
+    "csat",
+)
+BY_MESSAGE = ("message_deleted", "tag_applied", "tag_removed")
+
+
+def define_scope(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+    """Define the `c_<type>` views: the snapshot's records of the conversations in scope.
+
+    `scope` is a query giving `conversation_id`s (a superset is fine); without
+    one every conversation is in scope and `c_<type>` is `s_<type>`.
+    """
+    if scope is None:
+        for name in (*BY_CONVERSATION, *BY_MESSAGE):
+            con.execute(f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}")
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE scope_conversation AS {scope}")
+    for name in BY_CONVERSATION:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}"
+            " WHERE conversation_id IN (SELECT conversation_id FROM scope_conversation)"
+        )
+    for name in BY_MESSAGE:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}"
+            " WHERE message_id IN (SELECT message_id FROM c_message)"
+        )
 
 
 def _registry() -> dict[str, Fact]:

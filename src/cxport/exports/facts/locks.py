@@ -19,6 +19,9 @@ Each candidate end is the next record of one stream, found with `lead`:
 - the (conversation, agent) stream: the agent's locks and unlocks there; an
   unlock next ends the session (rule 1), a lock next is already rule 2.
 
+Sessions are those of the conversations in scope (`c_lock`); the agent's
+stream reads every lock (`s_lock`), since a lock elsewhere ends a session.
+
 `f_conversation_lock_time`: per conversation, the summed durations by class
 (handle_ms, no_reply_ms, cherry_picking_ms).
 """
@@ -33,10 +36,11 @@ LOCK_SESSION = Fact(
     sql="""
 WITH lk AS (
     SELECT record_id, "at", conversation_id, agent_id, team_id
-    FROM s_lock WHERE agent_id IS NOT NULL
+    FROM c_lock WHERE agent_id IS NOT NULL
 ),
 by_agent AS (
-    SELECT agent_id, record_id, "at", 1 AS rk, 'lock' AS kind FROM lk
+    SELECT agent_id, record_id, "at", 1 AS rk, 'lock' AS kind
+    FROM s_lock WHERE agent_id IS NOT NULL
     UNION ALL
     SELECT agent_id, record_id, "at", 4 AS rk, 'presence' AS kind
     FROM s_presence WHERE status IN ('AWAY', 'OFFLINE')
@@ -45,13 +49,13 @@ by_conversation AS (
     SELECT conversation_id, record_id, "at", 1 AS rk, agent_id, 'lock' AS kind FROM lk
     UNION ALL
     SELECT conversation_id, record_id, "at", 3 AS rk, NULL AS agent_id, 'status_change' AS kind
-    FROM s_status_change WHERE status IN ('PENDING', 'RESOLVED')
+    FROM c_status_change WHERE status IN ('PENDING', 'RESOLVED')
 ),
 by_pair AS (
     SELECT conversation_id, agent_id, record_id, "at", 1 AS rk, 'lock' AS kind FROM lk
     UNION ALL
     SELECT conversation_id, agent_id, record_id, "at", 2 AS rk, 'unlock' AS kind
-    FROM s_unlock WHERE agent_id IS NOT NULL
+    FROM c_unlock WHERE agent_id IS NOT NULL
 ),
 candidates AS (
     SELECT record_id, n_at, n_rk, n_id, CASE n_kind WHEN 'lock' THEN 'next_lock' ELSE 'presence' END AS rule
@@ -104,7 +108,7 @@ sessions AS (
 handled AS (
     SELECT DISTINCT s.lock_record_id
     FROM sessions AS s
-    JOIN s_message AS m
+    JOIN c_message AS m
       ON m.conversation_id = s.conversation_id AND m.agent_id = s.agent_id
     WHERE m.direction = 'OUTBOUND' AND m.source = 'AGENT'
       AND m.at >= s.started_at AND m.at <= s.ended_at
@@ -112,7 +116,7 @@ handled AS (
 resolved_at_end AS (
     SELECT DISTINCT s.lock_record_id
     FROM sessions AS s
-    JOIN s_status_change AS sc
+    JOIN c_status_change AS sc
       ON sc.conversation_id = s.conversation_id AND sc.agent_id = s.agent_id
      AND sc.at = s.ended_at
     WHERE sc.status = 'RESOLVED'

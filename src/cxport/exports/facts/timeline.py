@@ -36,7 +36,7 @@ SELECT record_id, "at", conversation_id, status, agent_id, virtual_agent_id,
            AS is_handover
 FROM (
     SELECT *, row_number() OVER w AS seq, lag(status) OVER w AS prev_status
-    FROM s_status_change
+    FROM c_status_change
     WINDOW w AS (PARTITION BY conversation_id ORDER BY "at", record_id)
 ) AS sc
 """,
@@ -75,7 +75,7 @@ FROM (
            max("at") AS last_message_at,
            {_FIRST_INBOUND} AS fi,
            {_FIRST_REPLY} AS fr
-    FROM s_message
+    FROM c_message
     GROUP BY conversation_id
 ) AS m
 """,
@@ -110,7 +110,7 @@ SELECT conversation_id,
            AS csat_follow_up_question,
        arg_max(follow_up_answer, ("at", record_id)) FILTER (WHERE follow_up_answer IS NOT NULL)
            AS csat_follow_up_answer
-FROM s_csat
+FROM c_csat
 GROUP BY conversation_id
 """
 
@@ -120,17 +120,17 @@ GROUP BY conversation_id
 _TOUCHED = """
 SELECT conversation_id, max("at") AS last_at
 FROM (
-    SELECT conversation_id, "at" FROM s_conversation
-    UNION ALL SELECT conversation_id, "at" FROM s_topic_applied
-    UNION ALL SELECT conversation_id, "at" FROM s_topic_removed
+    SELECT conversation_id, "at" FROM c_conversation
+    UNION ALL SELECT conversation_id, "at" FROM c_topic_applied
+    UNION ALL SELECT conversation_id, "at" FROM c_topic_removed
     UNION ALL
     SELECT m.conversation_id, x.at
     FROM (
-        SELECT message_id, "at" FROM s_message_deleted
-        UNION ALL SELECT message_id, "at" FROM s_tag_applied
-        UNION ALL SELECT message_id, "at" FROM s_tag_removed
+        SELECT message_id, "at" FROM c_message_deleted
+        UNION ALL SELECT message_id, "at" FROM c_tag_applied
+        UNION ALL SELECT message_id, "at" FROM c_tag_removed
     ) AS x
-    JOIN s_message AS m ON m.message_id = x.message_id
+    JOIN c_message AS m ON m.message_id = x.message_id
 ) AS t
 GROUP BY conversation_id
 """
@@ -139,7 +139,7 @@ CONVERSATION = Fact(
     "f_conversation",
     requires=("f_conversation_messages", "f_status_change"),
     sql=f"""
-WITH cv AS (SELECT conversation_id, min("at") AS first_at FROM s_conversation GROUP BY conversation_id),
+WITH cv AS (SELECT conversation_id, min("at") AS first_at FROM c_conversation GROUP BY conversation_id),
 st AS ({_STATUS}),
 csat AS ({_CSAT}),
 touched AS ({_TOUCHED}),
