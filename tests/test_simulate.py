@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import os
+import stat
+import threading
 from collections import Counter
 from dataclasses import fields
 from pathlib import Path
@@ -153,3 +156,19 @@ def test_every_option_is_documented_with_its_default() -> None:
     }
     for f in fields(SimOptions):
         assert rows.get(f.name) == str(f.default), f.name
+
+
+def test_a_pipe_is_written_in_place_not_replaced(tmp_path: Path) -> None:
+    # Renaming a finished temporary file over the target is right for regular
+    # files only: over a pipe or a device (/dev/null) it would replace it.
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()))
+    reader.start()
+    simulate(pipe, conversations=20, days=2)
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert received and received[0].count(b"\n") > 100
+    simulate(tmp_path / "file.ndjson", conversations=20, days=2)
+    assert received[0] == (tmp_path / "file.ndjson").read_bytes()
