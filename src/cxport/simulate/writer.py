@@ -1,9 +1,12 @@
 """Turns simulated facts into NDJSON records of `ingest.md`, fast.
 
-Speed matters here (millions of records): each record is one dict literal
-serialised by orjson into one growing `bytearray`, flushed in blocks of about
-1 MiB. Keeping millions of small `bytes` objects alive instead is an order of
-magnitude slower. Timestamps come from lookup tables instead of `datetime`.
+Speed matters here (tens of millions of records), so each record is one
+f-string line, collected in a list and encoded per block. Ids, enum codes and
+numbers are written as they are: the simulator makes them, and they are plain
+ASCII with no quote or backslash. Every free text (names, contents, urls,
+away states, values) goes through `orjson` to be escaped. Timestamps come
+from a per-minute prefix cache and a table of `SS.mmm±HH:MM` tails.
+
 Every record's `at` is an integer of UTC milliseconds until written; records
 at or after the end of the simulated period are dropped here, so the file is
 exactly the part of the simulated world that happened before that end.
@@ -19,9 +22,14 @@ import orjson
 from cxport.simulate.sink import Sink
 
 _MINUTE_MS = 60_000
-_BLOCK = 1 << 20
-_NEWLINE = orjson.OPT_APPEND_NEWLINE
-_MINUTES_KEPT = 200_000  # prefix cache entries (~4 months of minutes) before it restarts
+_BLOCK_LINES = 8192
+_MINUTES_KEPT = 200_000  # timestamp prefixes cached (~4 months of minutes) before a restart
+_TEXTS_KEPT = 100_000  # escaped texts cached before a restart
+
+
+def _fields(values: dict[str, Any]) -> str:
+    """`,"k":v,…` for a record's fields, escaped by orjson (for rare record types)."""
+    return "," + orjson.dumps(values).decode()[1:-1] if values else ""
 
 
 class RecordWriter:
@@ -30,18 +38,18 @@ class RecordWriter:
     def __init__(self, sink: Sink, end: int, utc_offset_minutes: int = -180) -> None:
         self._sink = sink
         self.end = end  # records at or after this instant (UTC ms) are dropped
-        self._buf = bytearray()
+        self._lines: list[str] = []
         self._n = 0
         self.counts: dict[str, int] = {}
         self._offset_ms = utc_offset_minutes * _MINUTE_MS
         sign = "-" if utc_offset_minutes < 0 else "+"
         hh, mm = divmod(abs(utc_offset_minutes), 60)
-        # A timestamp is a cached "YYYY-MM-DDTHH:MM:" of its minute + "SS.mmm<offset>".
         seconds = [f"{ms // 1000:02d}.{ms % 1000:03d}" for ms in range(_MINUTE_MS)]
         self._tail_local = [f"{x}{sign}{hh:02d}:{mm:02d}" for x in seconds]
         self._tail_utc = [f"{x}Z" for x in seconds]
         self._minutes_local: dict[int, str] = {}
         self._minutes_utc: dict[int, str] = {}
+        self._texts: dict[str, str] = {}
 
     # -- plumbing -------------------------------------------------------------
 
@@ -55,93 +63,69 @@ class RecordWriter:
         minute, rest = divmod(at, _MINUTE_MS)
         prefix = minutes.get(minute)
         if prefix is None:
-            prefix = self._minute_prefix(minutes, minute)
+            if len(minutes) >= _MINUTES_KEPT:
+                minutes.clear()
+            when = dt.datetime.fromtimestamp(minute * 60, dt.UTC)  # already shifted
+            prefix = minutes[minute] = when.strftime("%Y-%m-%dT%H:%M:")
         return prefix + tails[rest]
 
-    def _minute_prefix(self, cache: dict[int, str], minute: int) -> str:
-        if len(cache) >= _MINUTES_KEPT:
-            cache.clear()
-        when = dt.datetime.fromtimestamp(minute * 60, dt.UTC)  # already shifted to local
-        prefix = cache[minute] = when.strftime("%Y-%m-%dT%H:%M:")
-        return prefix
+    def text(self, value: str) -> str:
+        """A JSON string literal of a free text (texts repeat: cached)."""
+        quoted = self._texts.get(value)
+        if quoted is None:
+            if len(self._texts) >= _TEXTS_KEPT:
+                self._texts.clear()
+            quoted = self._texts[value] = orjson.dumps(value).decode()
+        return quoted
 
-    def _put(self, rec: dict[str, Any], utc: bool = False) -> None:
-        """Write one record built with `id` None and `at` in UTC ms.
-
-        The hot path of the simulator: one call per record, so id, timestamp,
-        count and serialisation are done here inline.
-        """
+    def _line(self, kind: str, at: int, body: str, utc: bool = False) -> None:
+        """Write one record: `body` is its fields as `,"k":v,…`."""
         self._n += 1
-        rec["id"] = "r" + str(self._n)
-        if utc:
-            minutes, tails, at = self._minutes_utc, self._tail_utc, rec["at"]
-        else:
-            minutes, tails, at = self._minutes_local, self._tail_local, rec["at"] + self._offset_ms
-        minute, rest = divmod(at, _MINUTE_MS)
-        prefix = minutes.get(minute)
-        if prefix is None:
-            prefix = self._minute_prefix(minutes, minute)
-        rec["at"] = prefix + tails[rest]
-        kind = rec["type"]
+        lines = self._lines
+        lines.append(f'{{"type":"{kind}","id":"r{self._n}","at":"{self.ts(at, utc)}"{body}}}\n')
         counts = self.counts
         counts[kind] = counts.get(kind, 0) + 1
-        buf = self._buf
-        buf += orjson.dumps(rec, option=_NEWLINE)
-        if len(buf) >= _BLOCK:
-            self._sink.write(buf)
-            del buf[:]  # unlike clear(), keeps the buffer's memory for the next block
+        if len(lines) >= _BLOCK_LINES:
+            self.flush()
 
     def flush(self) -> None:
-        if self._buf:
-            self._sink.write(self._buf)
-            self._buf.clear()
+        if self._lines:
+            self._sink.write("".join(self._lines).encode())
+            self._lines.clear()
 
     # -- entities -------------------------------------------------------------
 
     def channel(
         self, at: int, channel_id: str, medium: str, name: str, display: str | None
     ) -> None:
-        rec: dict[str, Any] = {"type": "channel", "id": None, "at": at}
-        rec.update(channel_id=channel_id, medium=medium, name=name)
+        values = {"channel_id": channel_id, "medium": medium, "name": name}
         if display is not None:
-            rec["display_name"] = display
-        self._put(rec)
+            values["display_name"] = display
+        self._line("channel", at, _fields(values))
 
     def team(self, at: int, team_id: str, name: str) -> None:
-        rec: dict[str, Any] = {"type": "team", "id": None, "at": at}
-        rec.update(team_id=team_id, name=name)
-        self._put(rec)
+        self._line("team", at, _fields({"team_id": team_id, "name": name}))
 
     def agent(
         self, at: int, agent_id: str, name: str, email: str | None, reference: str | None
     ) -> None:
-        rec: dict[str, Any] = {"type": "agent", "id": None, "at": at}
-        rec.update(agent_id=agent_id, name=name)
-        if email is not None:
-            rec["email"] = email
-        if reference is not None:
-            rec["reference"] = reference
-        self._put(rec)
+        values = {"agent_id": agent_id, "name": name, "email": email, "reference": reference}
+        self._line("agent", at, _fields({k: v for k, v in values.items() if v is not None}))
 
     def virtual_agent(self, at: int, virtual_agent_id: str, name: str) -> None:
-        rec: dict[str, Any] = {"type": "virtual_agent", "id": None, "at": at}
-        rec.update(virtual_agent_id=virtual_agent_id, name=name)
-        self._put(rec)
+        self._line(
+            "virtual_agent", at, _fields({"virtual_agent_id": virtual_agent_id, "name": name})
+        )
 
     def topic(self, at: int, topic_id: str, name: str, active: bool) -> None:
-        rec: dict[str, Any] = {"type": "topic", "id": None, "at": at}
-        rec.update(topic_id=topic_id, name=name, active=active)
-        self._put(rec)
+        self._line("topic", at, _fields({"topic_id": topic_id, "name": name, "active": active}))
 
     def tag(self, at: int, tag_id: str, name: str, active: bool) -> None:
-        rec: dict[str, Any] = {"type": "tag", "id": None, "at": at}
-        rec.update(tag_id=tag_id, name=name, active=active)
-        self._put(rec)
+        self._line("tag", at, _fields({"tag_id": tag_id, "name": name, "active": active}))
 
     def attribute_definition(self, at: int, attribute_id: str, name: str, kind: str) -> None:
-        rec: dict[str, Any] = {"type": "contact_attribute_definition", "id": None, "at": at}
-        rec.update(attribute_id=attribute_id, name=name, attribute_type=kind)
-        self._put(rec)
+        values = {"attribute_id": attribute_id, "name": name, "attribute_type": kind}
+        self._line("contact_attribute_definition", at, _fields(values))
 
     def business_hours(
         self,
@@ -152,26 +136,28 @@ class RecordWriter:
         holidays: list[str] | None,
         channel_ids: list[str] | None,
     ) -> None:
-        rec: dict[str, Any] = {"type": "business_hours", "id": None, "at": at}
-        rec.update(calendar_id=calendar_id, timezone=timezone, weekly=weekly)
+        values: dict[str, Any] = {
+            "calendar_id": calendar_id,
+            "timezone": timezone,
+            "weekly": weekly,
+        }
         if holidays is not None:
-            rec["holidays"] = holidays
+            values["holidays"] = holidays
         if channel_ids is not None:
-            rec["channel_ids"] = channel_ids
-        self._put(rec)
+            values["channel_ids"] = channel_ids
+        self._line("business_hours", at, _fields(values))
 
     def contact(
         self, at: int, contact_id: str, medium: str, primary: str | None, secondary: str | None
     ) -> None:
         if at >= self.end:
             return
-        rec: dict[str, Any] = {"type": "contact", "id": None, "at": at}
-        rec.update(contact_profile_id=contact_id, medium=medium)
+        body = f',"contact_profile_id":"{contact_id}","medium":"{medium}"'
         if primary is not None:
-            rec["primary_identifier"] = primary
+            body += ',"primary_identifier":' + self.text(primary)
         if secondary is not None:
-            rec["secondary_identifier"] = secondary
-        self._put(rec)
+            body += ',"secondary_identifier":' + self.text(secondary)
+        self._line("contact", at, body)
 
     def conversation(
         self,
@@ -184,14 +170,15 @@ class RecordWriter:
     ) -> None:
         if at >= self.end:
             return
-        rec: dict[str, Any] = {"type": "conversation", "id": None, "at": at}
-        rec.update(conversation_id=conversation_id, channel_id=channel_id)
-        rec["contact_profile_id"] = contact_id
+        body = (
+            f',"conversation_id":"{conversation_id}","channel_id":"{channel_id}"'
+            f',"contact_profile_id":"{contact_id}"'
+        )
         if url is not None:
-            rec["url"] = url
+            body += ',"url":' + self.text(url)
         if language is not None:
-            rec["language"] = language
-        self._put(rec)
+            body += f',"language":"{language}"'
+        self._line("conversation", at, body)
 
     # -- events ---------------------------------------------------------------
 
@@ -214,34 +201,29 @@ class RecordWriter:
     ) -> None:
         if at >= self.end:
             return
-        rec: dict[str, Any] = {"type": "message", "id": None, "at": at}
-        rec["message_id"] = message_id
-        rec["conversation_id"] = conversation_id
-        rec["direction"] = direction
-        rec["source"] = source
-        rec["message_type"] = message_type
+        body = (
+            f',"message_id":"{message_id}","conversation_id":"{conversation_id}"'
+            f',"direction":"{direction}","source":"{source}","message_type":"{message_type}"'
+        )
         if outbound_type is not None:
-            rec["outbound_message_type"] = outbound_type
+            body += f',"outbound_message_type":"{outbound_type}"'
         if system_type is not None:
-            rec["system_user_type"] = system_type
+            body += f',"system_user_type":"{system_type}"'
         if agent_id is not None:
-            rec["agent_id"] = agent_id
+            body += f',"agent_id":"{agent_id}"'
         if virtual_agent_id is not None:
-            rec["virtual_agent_id"] = virtual_agent_id
+            body += f',"virtual_agent_id":"{virtual_agent_id}"'
         if team_id is not None:
-            rec["team_id"] = team_id
+            body += f',"team_id":"{team_id}"'
         if content is not None:
-            rec["content"] = content
+            body += ',"content":' + self.text(content)
         if post_url is not None:
-            rec["post_url"] = post_url
-        self._put(rec, utc)
+            body += ',"post_url":' + self.text(post_url)
+        self._line("message", at, body, utc)
 
     def message_deleted(self, at: int, message_id: str) -> None:
-        if at >= self.end:
-            return
-        rec: dict[str, Any] = {"type": "message_deleted", "id": None, "at": at}
-        rec["message_id"] = message_id
-        self._put(rec)
+        if at < self.end:
+            self._line("message_deleted", at, f',"message_id":"{message_id}"')
 
     def status_change(
         self,
@@ -261,29 +243,26 @@ class RecordWriter:
         """`system: true` is the actor when neither an agent nor a virtual agent is."""
         if at >= self.end:
             return
-        rec: dict[str, Any] = {"type": "status_change", "id": None, "at": at}
-        rec["conversation_id"] = conversation_id
-        rec["status"] = status
+        body = f',"conversation_id":"{conversation_id}","status":"{status}"'
         if agent_id is not None:
-            rec["agent_id"] = agent_id
+            body += f',"agent_id":"{agent_id}"'
         elif virtual_agent_id is not None:
-            rec["virtual_agent_id"] = virtual_agent_id
+            body += f',"virtual_agent_id":"{virtual_agent_id}"'
         else:
-            rec["system"] = True
+            body += ',"system":true'
         if team_id is not None:
-            rec["team_id"] = team_id
+            body += f',"team_id":"{team_id}"'
         if initiated_by is not None:
-            rec["initiated_by"] = initiated_by
+            body += f',"initiated_by":"{initiated_by}"'
         if handover_reason is not None:
-            rec["handover_reason"] = handover_reason
+            body += f',"handover_reason":"{handover_reason}"'
         if resolved_by is not None:
-            rec["resolved_by"] = resolved_by
-            rec["resolve_trigger"] = resolve_trigger
+            body += f',"resolved_by":"{resolved_by}","resolve_trigger":"{resolve_trigger}"'
         if reason is not None:
-            rec["resolve_reason"] = reason
+            body += ',"resolve_reason":' + self.text(reason)
         if comment is not None:
-            rec["resolve_comment"] = comment
-        self._put(rec)
+            body += ',"resolve_comment":' + self.text(comment)
+        self._line("status_change", at, body)
 
     def lock(
         self,
@@ -297,15 +276,13 @@ class RecordWriter:
         """`kind` is `lock` or `unlock`; an unlock never carries a team."""
         if at >= self.end:
             return
-        rec: dict[str, Any] = {"type": kind, "id": None, "at": at}
-        rec["conversation_id"] = conversation_id
         if agent_id is not None:
-            rec["agent_id"] = agent_id
+            body = f',"conversation_id":"{conversation_id}","agent_id":"{agent_id}"'
         else:
-            rec["virtual_agent_id"] = virtual_agent_id
+            body = f',"conversation_id":"{conversation_id}","virtual_agent_id":"{virtual_agent_id}"'
         if team_id is not None:
-            rec["team_id"] = team_id
-        self._put(rec)
+            body += f',"team_id":"{team_id}"'
+        self._line(kind, at, body)
 
     def label(
         self,
@@ -321,20 +298,17 @@ class RecordWriter:
         `tag_applied`/`tag_removed` (target: a message); no actor = automation."""
         if at >= self.end:
             return
-        rec: dict[str, Any] = {"type": kind, "id": None, "at": at}
         if kind[1] == "o":  # topic_*
-            rec["conversation_id"] = target
-            rec["topic_id"] = label_id
+            body = f',"conversation_id":"{target}","topic_id":"{label_id}"'
         else:
-            rec["message_id"] = target
-            rec["tag_id"] = label_id
+            body = f',"message_id":"{target}","tag_id":"{label_id}"'
         if agent_id is not None:
-            rec["agent_id"] = agent_id
+            body += f',"agent_id":"{agent_id}"'
         if virtual_agent_id is not None:
-            rec["virtual_agent_id"] = virtual_agent_id
+            body += f',"virtual_agent_id":"{virtual_agent_id}"'
         if team_id is not None:
-            rec["team_id"] = team_id
-        self._put(rec)
+            body += f',"team_id":"{team_id}"'
+        self._line(kind, at, body)
 
     def csat(
         self,
@@ -347,27 +321,23 @@ class RecordWriter:
     ) -> None:
         if at >= self.end:
             return
-        rec: dict[str, Any] = {"type": "csat", "id": None, "at": at}
-        rec["conversation_id"] = conversation_id
-        rec["event"] = event
+        body = f',"conversation_id":"{conversation_id}","event":"{event}"'
         if score is not None:
-            rec["score"] = score
+            body += f',"score":{score:d}'
         if question is not None:
-            rec["follow_up_question"] = question
+            body += ',"follow_up_question":' + self.text(question)
         if answer is not None:
-            rec["follow_up_answer"] = answer
-        self._put(rec)
+            body += ',"follow_up_answer":' + self.text(answer)
+        self._line("csat", at, body)
 
     def presence(self, at: int, agent_id: str, status: str, away_state: str | None) -> None:
         """Presence comes from the platform's clock service, in UTC (`Z`)."""
         if at >= self.end:
             return
-        rec: dict[str, Any] = {"type": "presence", "id": None, "at": at}
-        rec["agent_id"] = agent_id
-        rec["status"] = status
+        body = f',"agent_id":"{agent_id}","status":"{status}"'
         if away_state is not None:
-            rec["away_state"] = away_state
-        self._put(rec, True)
+            body += ',"away_state":' + self.text(away_state)
+        self._line("presence", at, body, True)
 
     def contact_attribute(
         self, at: int, contact_id: str, attribute_id: str, value: str | None
@@ -375,6 +345,8 @@ class RecordWriter:
         """`value` None is written as JSON null: the attribute is cleared."""
         if at >= self.end:
             return
-        rec: dict[str, Any] = {"type": "contact_attribute", "id": None, "at": at}
-        rec.update(contact_profile_id=contact_id, attribute_id=attribute_id, value=value)
-        self._put(rec)
+        quoted = "null" if value is None else self.text(value)
+        body = (
+            f',"contact_profile_id":"{contact_id}","attribute_id":"{attribute_id}","value":{quoted}'
+        )
+        self._line("contact_attribute", at, body)
