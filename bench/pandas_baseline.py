@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 UTC = dt.UTC
@@ -110,6 +111,11 @@ def business_seconds_in(calendar: Calendar | None, a: dt.datetime, b: dt.datetim
     return total
 
 
+def is_list(value: Any) -> bool:
+    """A JSON list as the reader gives it (a list, or an array with the pyarrow engine)."""
+    return isinstance(value, list | np.ndarray)
+
+
 class BusinessHours:
     """The calendar in force for a channel at each instant (a version applies from its `at`)."""
 
@@ -137,22 +143,24 @@ class BusinessHours:
         chosen = None
         for row in in_force.itertuples():
             ids = row.channel_ids
-            if isinstance(ids, list) and channel in ids:
+            if is_list(ids) and channel in list(ids):
                 chosen = row
                 break
         if chosen is None:
             for row in in_force.itertuples():
-                if not isinstance(row.channel_ids, list):
+                if not is_list(row.channel_ids):
                     chosen = row
                     break
         if chosen is None:
             return None
-        holidays = chosen.holidays if isinstance(chosen.holidays, list) else []
+        holidays = list(chosen.holidays) if is_list(chosen.holidays) else []
         return Calendar(
             chosen.calendar_id,
             ZoneInfo(chosen.timezone),
-            chosen.weekly,
-            frozenset(dt.date.fromisoformat(d) for d in holidays),
+            # As plain lists: the pyarrow engine gives arrays, and None for an absent day.
+            {day: [list(i) for i in ivs] for day, ivs in chosen.weekly.items() if ivs is not None},
+            # The pyarrow engine reads "YYYY-MM-DD" as a datetime64 already.
+            frozenset(pd.Timestamp(d).date() for d in holidays),
         )
 
     def seconds(self, channel: Any, start: pd.Timestamp, end: pd.Timestamp) -> float:
@@ -175,9 +183,16 @@ class BusinessHours:
 # --- the metrics -----------------------------------------------------------------------------
 
 
-def load(path: str, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Every record visible at `as_of`, in the order of records (at, type rank, id)."""
-    df = pd.read_json(path, lines=True, dtype=False)
+def load(path: str, as_of: pd.Timestamp, engine: str = "pyarrow") -> pd.DataFrame:
+    """Every record visible at `as_of`, in the order of records (at, type rank, id).
+
+    pandas' pyarrow JSON engine reads about six times faster than its default
+    (ujson) one; a user who knows it would use it, so the script does.
+    """
+    if engine == "pyarrow":
+        df = pd.read_json(path, lines=True, engine="pyarrow")
+    else:
+        df = pd.read_json(path, lines=True, dtype=False)
     for column in COLUMNS:  # optional fields absent from every record
         if column not in df:
             df[column] = None
@@ -299,12 +314,17 @@ def lock_sessions(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 
 def resolved_conversation_metrics(
-    path: str, date_from: dt.date, date_to: dt.date, tz: str, as_of: pd.Timestamp
+    path: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    tz: str,
+    as_of: pd.Timestamp,
+    engine: str = "pyarrow",
 ) -> pd.DataFrame:
     zone = ZoneInfo(tz)
     start = first_instant_on_or_after(date_from, zone)
     end = first_instant_on_or_after(date_to + dt.timedelta(days=1), zone)
-    df = load(path, as_of)
+    df = load(path, as_of, engine)
 
     changes = df[df["type"] == "status_change"]
     first_resolution = (
@@ -339,6 +359,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tz", default="UTC")
     parser.add_argument("--as-of", required=True)
     parser.add_argument("--output", required=True)
+    parser.add_argument("--engine", choices=("pyarrow", "ujson"), default="pyarrow")
     args = parser.parse_args(argv)
     out = resolved_conversation_metrics(
         args.ndjson,
@@ -346,6 +367,7 @@ def main(argv: list[str] | None = None) -> None:
         dt.date.fromisoformat(args.date_to),
         args.tz,
         pd.Timestamp(args.as_of).tz_convert(UTC),
+        args.engine,
     )
     out.rename(
         columns={

@@ -63,13 +63,24 @@ def size_table(size: dict[str, Any]) -> str:
                 fmt_n(f["rows"]),
                 fmt_mb(f["out_bytes"]) if f["mb_s_of"] == "out" else fmt_mb(f["in_bytes"]) + " in",
                 fmt_s(f["median_s"]),
+                fmt_s(f.get("median_cpu_s")),
                 "–" if f["mb_s"] is None else f"{f['mb_s']:,.1f}",
                 fmt_mb(f["peak_rss"]),
                 fmt_s(floor["median_s"]) if floor else "",
                 fmt_x(ratio) if floor else "",
             ]
         )
-    header = ["step", "rows", "MB", "median s", "MB/s", "peak MB", "floor s", "cxport / floor"]
+    header = [
+        "step",
+        "rows",
+        "MB",
+        "median s",
+        "CPU s",
+        "MB/s",
+        "peak MB",
+        "floor s",
+        "cxport / floor",
+    ]
     return table(header, rows)
 
 
@@ -211,7 +222,8 @@ def markdown(results: dict[str, Any], chart: str | None = CHART) -> str:
         if errors:
             parts += [f"Failed: {', '.join(errors)} (see the run's output).", ""]
     parts += [
-        "MB/s: of the NDJSON read for ingest, the floor read and pandas; of the file written"
+        "CPU s: user + system seconds of the step's process (all its threads), less sensitive"
+        " than the wall time to the load of the shared machine. MB/s: of the NDJSON read for ingest, the floor read and pandas; of the file written"
         " otherwise. Peak MB: the maximum resident set of the step's own process. Floors: DuckDB's"
         " plain read_json of the same NDJSON into a table; a plain COPY to CSV of a table holding"
         " the export's rows and columns.",

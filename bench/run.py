@@ -87,6 +87,7 @@ def summarize(runs: list[Measurement], measure: str) -> dict[str, Any]:
     measured_bytes = last.in_bytes if measure == "in" else last.out_bytes
     return {
         "median_s": median,
+        "median_cpu_s": statistics.median(m.cpu_seconds for m in runs),
         "runs_s": seconds,
         "peak_rss": max(m.peak_rss for m in runs),
         "in_bytes": last.in_bytes,
@@ -139,7 +140,7 @@ class Suite:
                 return None
             done.append(m)
             say(
-                f"  {name:<36} run {i + 1}/{runs}: {m.seconds:8.2f} s"
+                f"  {name:<36} run {i + 1}/{runs}: {m.seconds:8.2f} s ({m.cpu_seconds:7.2f} s CPU)"
                 f"  {m.peak_rss / 2**20:7.0f} MiB peak"
             )
         figures = summarize(done, measure)

@@ -47,7 +47,9 @@ def simulate(args: argparse.Namespace) -> Measurement:
         )
     with out.open("rb") as f:
         records = sum(1 for _ in f)
-    return Measurement("simulate", t[0], peak_rss(), out_bytes=out.stat().st_size, rows=records)
+    return Measurement(
+        "simulate", t[0], peak_rss(), out_bytes=out.stat().st_size, rows=records, cpu_seconds=t[1]
+    )
 
 
 def ingest(args: argparse.Namespace) -> Measurement:
@@ -70,6 +72,7 @@ def ingest(args: argparse.Namespace) -> Measurement:
         in_bytes=ndjson.stat().st_size,
         out_bytes=db.stat().st_size,
         rows=stored,
+        cpu_seconds=t[1],
     )
 
 
@@ -102,6 +105,7 @@ def export(args: argparse.Namespace) -> Measurement:
         out_bytes=result.bytes,
         rows=result.rows,
         columns=len(export_def(args.export).columns),
+        cpu_seconds=t[1],
     )
 
 
@@ -131,6 +135,7 @@ def export_all(args: argparse.Namespace) -> Measurement:
         out_bytes=size,
         rows=rows,
         detail={"exports": len(EXPORTS), "seconds": each},
+        cpu_seconds=total[1],
     )
 
 
@@ -165,6 +170,7 @@ def pandas(args: argparse.Namespace) -> Measurement:
         out_bytes=Path(args.output).stat().st_size,
         rows=len(out),
         columns=len(out.columns) + 1,
+        cpu_seconds=t[1],
     )
 
 
