@@ -33,20 +33,30 @@ from __future__ import annotations
 
 from cxport.exports.facts import Fact
 
+# The channel and contact of each visible conversation entity, computed once
+# for the facts below (the `e_conversation` view ranks every version anew at
+# each use).
+CONVERSATION_CHANNEL = Fact(
+    name="f_conversation_channel",
+    sql="SELECT conversation_id, channel_id, contact_profile_id FROM e_conversation",
+)
+
 REPLY = Fact(
     name="f_reply",
+    requires=("f_conversation_channel",),
     materialize=False,  # a filter on the range pushes down into the message scan
     sql="""
     SELECT m.record_id, m.message_id, m.at AS sent_at, m.conversation_id, m.agent_id, m.team_id,
            c.channel_id, c.contact_profile_id
     FROM s_message AS m
-    LEFT JOIN e_conversation AS c ON c.conversation_id = m.conversation_id
+    LEFT JOIN f_conversation_channel AS c ON c.conversation_id = m.conversation_id
     WHERE m.direction = 'OUTBOUND' AND m.source = 'AGENT'
     """,
 )
 
 RESOLUTION = Fact(
     name="f_resolution",
+    requires=("f_conversation_channel",),
     sql="""
     WITH resolution AS (
         SELECT s.record_id, s.at AS resolved_at, s.conversation_id, s.agent_id,
@@ -68,20 +78,20 @@ RESOLUTION = Fact(
            r.team_id, r.ordinal, c.channel_id, p.record_id IS NOT NULL AS with_reply
     FROM resolution AS r
     LEFT JOIN replied AS p ON p.record_id = r.record_id
-    LEFT JOIN e_conversation AS c ON c.conversation_id = r.conversation_id
+    LEFT JOIN f_conversation_channel AS c ON c.conversation_id = r.conversation_id
     """,
 )
 
 CSAT_ANSWER = Fact(
     name="f_csat_answer",
-    requires=("f_resolution",),
+    requires=("f_resolution", "f_conversation_channel"),
     sql="""
     SELECT a.record_id, a.at AS answered_at, a.conversation_id, a.score,
            r.record_id AS resolution_record_id, r.agent_id, r.team_id, c.channel_id
     FROM s_csat AS a
     LEFT JOIN f_resolution AS r
            ON r.conversation_id = a.conversation_id AND r.resolved_at <= a.at
-    LEFT JOIN e_conversation AS c ON c.conversation_id = a.conversation_id
+    LEFT JOIN f_conversation_channel AS c ON c.conversation_id = a.conversation_id
     WHERE a.event = 'ANSWERED'
     QUALIFY row_number() OVER (
         PARTITION BY a.record_id ORDER BY r.resolved_at DESC NULLS LAST, r.record_id DESC NULLS LAST
@@ -91,6 +101,7 @@ CSAT_ANSWER = Fact(
 
 LABEL_ADDED = Fact(
     name="f_label_added",
+    requires=("f_conversation_channel",),
     materialize=False,
     sql="""
     WITH added AS (
@@ -105,7 +116,7 @@ LABEL_ADDED = Fact(
     )
     SELECT a.*, c.channel_id
     FROM added AS a
-    LEFT JOIN e_conversation AS c ON c.conversation_id = a.conversation_id
+    LEFT JOIN f_conversation_channel AS c ON c.conversation_id = a.conversation_id
     """,
 )
 
@@ -123,4 +134,11 @@ FIRST_RESOLUTION = Fact(
     """,
 )
 
-FACTS: tuple[Fact, ...] = (REPLY, RESOLUTION, CSAT_ANSWER, LABEL_ADDED, FIRST_RESOLUTION)
+FACTS: tuple[Fact, ...] = (
+    CONVERSATION_CHANNEL,
+    REPLY,
+    RESOLUTION,
+    CSAT_ANSWER,
+    LABEL_ADDED,
+    FIRST_RESOLUTION,
+)

@@ -70,14 +70,11 @@ AGENT_PRESENCE_TIME = Fact(
         WHERE s.clipped_to > s.clipped_from AND s.agent_id IN (SELECT agent_id FROM available)
     ),
     steps AS (
-        SELECT agent_id, t,
-               lead(t) OVER (PARTITION BY agent_id ORDER BY t) AS next_t,
-               sum(d_available) OVER (PARTITION BY agent_id ORDER BY t) AS n_available,
-               sum(d_locked) OVER (PARTITION BY agent_id ORDER BY t) AS n_locked
-        FROM (
-            SELECT agent_id, t, sum(d_available) AS d_available, sum(d_locked) AS d_locked
-            FROM edges GROUP BY agent_id, t
-        ) AS points
+        -- Edges at one instant need no grouping: the segments between them are empty.
+        SELECT agent_id, t, lead(t) OVER w AS next_t,
+               sum(d_available) OVER w AS n_available, sum(d_locked) OVER w AS n_locked
+        FROM edges
+        WINDOW w AS (PARTITION BY agent_id ORDER BY t ROWS UNBOUNDED PRECEDING)
     ),
     utilized AS (
         SELECT agent_id, sum(cx_ms(t, next_t)) AS utilized_ms
