@@ -4,8 +4,8 @@ Speed matters here (tens of millions of records), so each record is one
 f-string line, collected in a list and encoded per block. Ids, enum codes and
 numbers are written as they are: the simulator makes them, and they are plain
 ASCII with no quote or backslash. Every free text (names, contents, urls,
-away states, values) goes through `orjson` to be escaped. Timestamps come
-from a per-minute prefix cache and a table of `SS.mmm±HH:MM` tails.
+away states, values) goes through `orjson` to be escaped. Timestamps are a
+cached `YYYY-MM-DDT` + `HH:MM:` + `SS.` + `mmm±HH:MM` from small tables.
 
 Every record's `at` is an integer of UTC milliseconds until written; records
 at or after the end of the simulated period are dropped here, so the file is
@@ -23,7 +23,10 @@ from cxport.simulate.sink import Sink
 
 _MINUTE_MS = 60_000
 _BLOCK_LINES = 8192
-_MINUTES_KEPT = 200_000  # timestamp prefixes cached (~4 months of minutes) before a restart
+_EPOCH = dt.date(1970, 1, 1)
+# Small tables (they stay in the processor's cache): "HH:MM:", "SS.", "mmm±HH:MM".
+_HOURS_MINUTES = [f"{m // 60:02d}:{m % 60:02d}:" for m in range(1440)]
+_SECONDS = [f"{s:02d}." for s in range(60)]
 _TEXTS_KEPT = 100_000  # escaped texts cached before a restart
 
 
@@ -44,11 +47,10 @@ class RecordWriter:
         self._offset_ms = utc_offset_minutes * _MINUTE_MS
         sign = "-" if utc_offset_minutes < 0 else "+"
         hh, mm = divmod(abs(utc_offset_minutes), 60)
-        seconds = [f"{ms // 1000:02d}.{ms % 1000:03d}" for ms in range(_MINUTE_MS)]
-        self._tail_local = [f"{x}{sign}{hh:02d}:{mm:02d}" for x in seconds]
-        self._tail_utc = [f"{x}Z" for x in seconds]
-        self._minutes_local: dict[int, str] = {}
-        self._minutes_utc: dict[int, str] = {}
+        self._tail_local = [f"{ms:03d}{sign}{hh:02d}:{mm:02d}" for ms in range(1000)]
+        self._tail_utc = [f"{ms:03d}Z" for ms in range(1000)]
+        self._days_local: dict[int, str] = {}
+        self._days_utc: dict[int, str] = {}
         self._texts: dict[str, str] = {}
 
     # -- plumbing -------------------------------------------------------------
@@ -56,18 +58,17 @@ class RecordWriter:
     def ts(self, at: int, utc: bool = False) -> str:
         """RFC 3339 with milliseconds, in the operation's offset or in `Z`."""
         if utc:
-            minutes, tails = self._minutes_utc, self._tail_utc
+            days, tails = self._days_utc, self._tail_utc
         else:
-            minutes, tails = self._minutes_local, self._tail_local
+            days, tails = self._days_local, self._tail_local
             at += self._offset_ms
-        minute, rest = divmod(at, _MINUTE_MS)
-        prefix = minutes.get(minute)
+        seconds, ms = divmod(at, 1000)
+        minutes, second = divmod(seconds, 60)
+        day, minute = divmod(minutes, 1440)
+        prefix = days.get(day)
         if prefix is None:
-            if len(minutes) >= _MINUTES_KEPT:
-                minutes.clear()
-            when = dt.datetime.fromtimestamp(minute * 60, dt.UTC)  # already shifted
-            prefix = minutes[minute] = when.strftime("%Y-%m-%dT%H:%M:")
-        return prefix + tails[rest]
+            prefix = days[day] = (_EPOCH + dt.timedelta(days=day)).isoformat() + "T"
+        return prefix + _HOURS_MINUTES[minute] + _SECONDS[second] + tails[ms]
 
     def text(self, value: str) -> str:
         """A JSON string literal of a free text (texts repeat: cached)."""
