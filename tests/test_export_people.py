@@ -13,7 +13,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from helpers import export_text, ingest_records
+from helpers import export_text, ingest_records, rows
+from record_builders import agent, conversation, inbound, lock, presence, reply, status
 
 GOLDEN = Path(__file__).parent / "golden" / "people"
 EXPECTED = sorted(GOLDEN.glob("*/*/*.csv"))
@@ -78,3 +79,25 @@ def test_portuguese_headers_and_same_rows(
     pt = export_text(db, export, "2024-06-10", "2024-06-10", lang="pt-BR", out=tmp_path / "pt.csv")
     assert pt.splitlines()[0] == PT_BR_HEADERS[export]
     assert pt.splitlines()[1:] == en.splitlines()[1:]
+
+
+def test_durations_truncate_and_averages_round_half_away_from_zero(tmp_path: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    ingest_records(
+        db,
+        [
+            agent("ag1", "a1", "Ana"),
+            conversation("cv1", "cv-1", "ch-1", "k-1", "06-10 09:00"),
+            inbound("i1", "06-10 09:00", "cv-1"),
+            presence("p1", "06-10 10:00:00", "a1", "AVAILABLE"),
+            lock("l1", "06-10 10:00:00", "cv-1", "a1"),
+            reply("m1", "06-10 10:00:00.500", "cv-1", "a1"),
+            status("s1", "06-10 10:00:01.005", "cv-1", "RESOLVED", agent_id="a1"),
+            presence("p2", "06-10 10:00:03", "a1", "OFFLINE"),
+        ],
+    )
+    [row] = rows(export_text(db, "agent-metrics", "2024-06-10", "2024-06-10"))
+    assert row["Handle Time (s)"] == "1"  # 1 005 ms, truncated
+    assert row["Avg. Handle Time (s)"] == "1.01"  # 1.005 s, half away from zero
+    assert row["Available Time (s)"] == "3"
+    assert row["Utilization (%)"] == "33.50"  # 1 005 / 3 000
