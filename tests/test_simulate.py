@@ -172,3 +172,23 @@ def test_a_pipe_is_written_in_place_not_replaced(tmp_path: Path) -> None:
     assert received and received[0].count(b"\n") > 100
     simulate(tmp_path / "file.ndjson", conversations=20, days=2)
     assert received[0] == (tmp_path / "file.ndjson").read_bytes()
+
+
+def test_a_run_failing_midway_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxport.simulate.conversations import Operation
+
+    arrive = Operation.arrive
+    calls = iter(range(10**9))
+
+    def failing(self: Operation, t: int, ch: object) -> None:
+        if next(calls) == 2000:
+            raise OSError("disk full")
+        arrive(self, t, ch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Operation, "arrive", failing)
+    for name in ("w.ndjson", "w.ndjson.gz"):
+        with pytest.raises(OSError, match="disk full"):
+            simulate(tmp_path / name, conversations=3000)
+    assert list(tmp_path.iterdir()) == []
