@@ -7,18 +7,23 @@ message (I), a status change to `NEW` initiated by
 from source `AGENT`) and a `RESOLVED` status change (R). Deleted messages
 keep their place.
 
-Set-based: O and R empty the slot, so they cut the walk into segments
-(`seg` = the number of O/R before a record). A segment is zero or more I/H
-then, unless it is the last, one O or R. Its first record, when an I or H,
-opens the episode; each H re-sets `from`, `initiated_by` and the handover
-reason; a closing O yields one response, a closing R none. The inbound
-message is the opener's: itself for an I, for an H the latest inbound so
-far (possibly none).
+Set-based, in one ordered pass: O and R empty the slot, so they cut the
+walk into segments (`seg` = the number of O/R before a record). A segment
+is zero or more I/H then, unless it is the last, one O or R. Its first
+record, when an I or H (the *opener*), opens the episode; every H re-sets
+`from`, `initiated_by` and the handover reason; a closing O yields one
+response (its segment has an opener exactly when the record before it is
+an I or H), a closing R none. The inbound message is the opener's: itself
+for an I, for an H the latest inbound so far (possibly none). Responses,
+openers and last handovers then meet on (conversation, seg).
 
-`f_response_episode`: `conversation_id`, `outbound_message_id`,
-`outbound_record_id`, `agent_id` (the responder), `team_id` (of the reply),
-`initiated_by`, `handover_reason`, `from_at`, `to_at`, `response_ms`,
-`inbound_message_id`.
+`f_response_episode` holds the responses whose outbound message is in the
+request's range (the only ones an export shows): the walk reads only the
+conversations with a human reply in range, and only their records before
+`end` (later ones cannot change an earlier response). Columns:
+`conversation_id`, `outbound_message_id`, `agent_id` (the responder),
+`team_id` (of the reply), `initiated_by`, `handover_reason`, `from_at`,
+`to_at`, `response_ms`, `inbound_message_id`.
 """
 
 from __future__ import annotations
@@ -28,24 +33,39 @@ from cxport.exports.facts import Fact
 RESPONSE_EPISODE = Fact(
     name="f_response_episode",
     sql="""
-    WITH walk AS (
+    WITH replied AS (
+        SELECT DISTINCT m.conversation_id
+        FROM s_message AS m
+        CROSS JOIN req AS r
+        WHERE m.direction = 'OUTBOUND' AND m.source = 'AGENT'
+          AND m."at" >= r.start_at AND m."at" < r.end_at
+    ),
+    walk AS (
         SELECT m.conversation_id, m."at" AS at_, 0 AS type_rank, m.record_id,
                CASE WHEN m.direction = 'INBOUND' THEN 'I' ELSE 'O' END AS kind,
                m.message_id, m.agent_id, m.team_id, CAST(NULL AS VARCHAR) AS handover_reason
         FROM s_message AS m
-        WHERE m.direction = 'INBOUND' OR (m.direction = 'OUTBOUND' AND m.source = 'AGENT')
+        CROSS JOIN req AS r
+        WHERE (m.direction = 'INBOUND' OR (m.direction = 'OUTBOUND' AND m.source = 'AGENT'))
+          AND m."at" < r.end_at
+          AND m.conversation_id IN (SELECT conversation_id FROM replied)
         UNION ALL
         SELECT s.conversation_id, s."at", 3, s.record_id,
-               CASE WHEN s.status = 'RESOLVED' THEN 'R' ELSE 'H' END,
-               NULL, NULL, NULL, s.handover_reason
+               CASE WHEN s.status = 'RESOLVED' THEN 'R' ELSE 'H' END, NULL, NULL, NULL,
+               s.handover_reason
         FROM s_status_change AS s
-        WHERE s.status = 'RESOLVED'
-           OR (s.status = 'NEW' AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION')
+        CROSS JOIN req AS r
+        WHERE (s.status = 'RESOLVED'
+               OR (s.status = 'NEW' AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION'))
+          AND s."at" < r.end_at
+          AND s.conversation_id IN (SELECT conversation_id FROM replied)
     ),
-    segmented AS (
-        SELECT w.*,
+    walked AS (
+        SELECT w.conversation_id, w.kind, w.at_, w.record_id, w.message_id, w.agent_id,
+               w.team_id, w.handover_reason,
                count(*) FILTER (WHERE w.kind IN ('O', 'R')) OVER conv
                    - CASE WHEN w.kind IN ('O', 'R') THEN 1 ELSE 0 END AS seg,
+               lag(w.kind) OVER conv AS previous_kind,
                last_value(CASE WHEN w.kind = 'I' THEN w.message_id END IGNORE NULLS)
                    OVER conv AS latest_inbound
         FROM walk AS w
@@ -54,36 +74,39 @@ RESPONSE_EPISODE = Fact(
             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         )
     ),
-    episodes AS (
-        SELECT g.*,
-               first_value(g.kind) OVER segment AS opener_kind,
-               first_value(g.at_) OVER segment AS opened_at,
-               first_value(g.latest_inbound) OVER segment AS opener_inbound,
-               last_value(CASE WHEN g.kind = 'H' THEN g.at_ END IGNORE NULLS)
-                   OVER segment AS handover_at,
-               -- '' stands for "no reason" so that a later H without one still wins.
-               last_value(CASE WHEN g.kind = 'H' THEN coalesce(g.handover_reason, '') END
-                   IGNORE NULLS) OVER segment AS handover_reason_or_empty
-        FROM segmented AS g
-        WINDOW segment AS (
-            PARTITION BY g.conversation_id, g.seg ORDER BY g.at_, g.type_rank, g.record_id
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-        )
+    openers AS (
+        SELECT o.conversation_id, o.seg, o.at_ AS opened_at, o.latest_inbound
+        FROM walked AS o
+        WHERE o.kind IN ('I', 'H') AND (o.previous_kind IS NULL OR o.previous_kind IN ('O', 'R'))
+    ),
+    responses AS (
+        SELECT p.conversation_id, p.seg, p.at_ AS to_at, p.message_id, p.agent_id, p.team_id
+        FROM walked AS p
+        CROSS JOIN req AS r
+        WHERE p.kind = 'O' AND p.previous_kind IN ('I', 'H') AND p.at_ >= r.start_at
+    ),
+    last_handovers AS (
+        SELECT h.conversation_id, h.seg, h.at_ AS handover_at, h.handover_reason
+        FROM walked AS h
+        WHERE h.kind = 'H'
+        QUALIFY row_number() OVER (
+            PARTITION BY h.conversation_id, h.seg ORDER BY h.at_ DESC, h.record_id DESC
+        ) = 1
     )
-    SELECT e.conversation_id,
-           e.message_id AS outbound_message_id,
-           e.record_id AS outbound_record_id,
-           e.agent_id,
-           e.team_id,
-           CASE WHEN e.handover_at IS NULL THEN 'INBOUND_MESSAGE'
+    SELECT p.conversation_id,
+           p.message_id AS outbound_message_id,
+           p.agent_id,
+           p.team_id,
+           CASE WHEN h.handover_at IS NULL THEN 'INBOUND_MESSAGE'
                 ELSE 'VA_HANDED_OVER_CONVERSATION' END AS initiated_by,
-           nullif(e.handover_reason_or_empty, '') AS handover_reason,
-           coalesce(e.handover_at, e.opened_at) AS from_at,
-           e.at_ AS to_at,
-           cx_ms(coalesce(e.handover_at, e.opened_at), e.at_) AS response_ms,
-           e.opener_inbound AS inbound_message_id
-    FROM episodes AS e
-    WHERE e.kind = 'O' AND e.opener_kind IN ('I', 'H')
+           h.handover_reason,
+           coalesce(h.handover_at, o.opened_at) AS from_at,
+           p.to_at,
+           cx_ms(coalesce(h.handover_at, o.opened_at), p.to_at) AS response_ms,
+           o.latest_inbound AS inbound_message_id
+    FROM responses AS p
+    JOIN openers AS o ON o.conversation_id = p.conversation_id AND o.seg = p.seg
+    LEFT JOIN last_handovers AS h ON h.conversation_id = p.conversation_id AND h.seg = p.seg
     """,
 )
 
