@@ -35,6 +35,39 @@ def _fields(values: dict[str, Any]) -> str:
     return "," + orjson.dumps(values).decode()[1:-1] if values else ""
 
 
+class _Clock:
+    """Writes instants in one UTC offset (None: `Z`), from small tables.
+
+    Records come in bursts (one conversation's moments), so the last
+    minute's `YYYY-MM-DDTHH:MM:` prefix is remembered.
+    """
+
+    __slots__ = ("days", "minute", "offset_ms", "prefix", "tails")
+
+    def __init__(self, offset_minutes: int | None) -> None:
+        if offset_minutes is None:
+            self.offset_ms, suffix = 0, "Z"
+        else:
+            hh, mm = divmod(abs(offset_minutes), 60)
+            sign = "-" if offset_minutes < 0 else "+"
+            self.offset_ms, suffix = offset_minutes * _MINUTE_MS, f"{sign}{hh:02d}:{mm:02d}"
+        self.tails = [f"{ms:03d}{suffix}" for ms in range(1000)]
+        self.days: dict[int, str] = {}  # "YYYY-MM-DDT" by day number
+        self.minute = -1
+        self.prefix = ""
+
+    def format(self, at: int) -> str:
+        minute, ms = divmod(at + self.offset_ms, _MINUTE_MS)
+        if minute != self.minute:
+            day, hh_mm = divmod(minute, 1440)
+            date = self.days.get(day)
+            if date is None:
+                date = self.days[day] = (_EPOCH + dt.timedelta(days=day)).isoformat() + "T"
+            self.minute, self.prefix = minute, date + _HOURS_MINUTES[hh_mm]
+        second, ms = divmod(ms, 1000)
+        return self.prefix + _SECONDS[second] + self.tails[ms]
+
+
 class RecordWriter:
     """One method per record type; record ids are `r1`, `r2`, … in write order."""
 
@@ -44,31 +77,15 @@ class RecordWriter:
         self._lines: list[str] = []
         self._n = 0
         self.counts: dict[str, int] = {}
-        self._offset_ms = utc_offset_minutes * _MINUTE_MS
-        sign = "-" if utc_offset_minutes < 0 else "+"
-        hh, mm = divmod(abs(utc_offset_minutes), 60)
-        self._tail_local = [f"{ms:03d}{sign}{hh:02d}:{mm:02d}" for ms in range(1000)]
-        self._tail_utc = [f"{ms:03d}Z" for ms in range(1000)]
-        self._days_local: dict[int, str] = {}
-        self._days_utc: dict[int, str] = {}
+        self._local = _Clock(utc_offset_minutes)
+        self._utc = _Clock(None)
         self._texts: dict[str, str] = {}
 
     # -- plumbing -------------------------------------------------------------
 
     def ts(self, at: int, utc: bool = False) -> str:
         """RFC 3339 with milliseconds, in the operation's offset or in `Z`."""
-        if utc:
-            days, tails = self._days_utc, self._tail_utc
-        else:
-            days, tails = self._days_local, self._tail_local
-            at += self._offset_ms
-        seconds, ms = divmod(at, 1000)
-        minutes, second = divmod(seconds, 60)
-        day, minute = divmod(minutes, 1440)
-        prefix = days.get(day)
-        if prefix is None:
-            prefix = days[day] = (_EPOCH + dt.timedelta(days=day)).isoformat() + "T"
-        return prefix + _HOURS_MINUTES[minute] + _SECONDS[second] + tails[ms]
+        return (self._utc if utc else self._local).format(at)
 
     def text(self, value: str) -> str:
         """A JSON string literal of a free text (texts repeat: cached)."""
