@@ -161,10 +161,11 @@ def _message_ids(b: Batch) -> None:
 def _insert(b: Batch) -> BatchResult:
     batch_id = b.value("SELECT coalesce(max(batch_id), 0) + 1 FROM batches")
     stored: dict[str, int] = {}
+    skips = b.value("SELECT count(*) FROM ingest_skip") > 0
     for t in sorted(b.staged):
         rt = BY_NAME[t]
         cols = ", ".join(ident(n) for n in stored_columns(rt))
-        src = f"{stage_table(t)} ANTI JOIN ingest_skip USING (lineno)"
+        src = stage_table(t) + (" ANTI JOIN ingest_skip USING (lineno)" if skips else "")
         n = b.value(
             f"INSERT INTO {rt.table} (workspace, {cols}, content_hash, batch_id)"
             f" SELECT ?, {cols}, content_hash, ? FROM {src}",
