@@ -42,12 +42,7 @@ class Staff:
     ) -> None:
         self.agents: list[Agent] = workspace.agents
         self.period: Period = workspace.period
-        self._holidays = {
-            d
-            for at, cal in workspace.calendar_versions
-            if cal.calendar_id == "cal-padrao"
-            for d in (cal.holidays or ())
-        }
+        self._holidays = workspace.holidays
         self._w = writer
         self._u = random.Random(f"{seed}:staff").random
         self._absence = absence

@@ -39,12 +39,7 @@ class Arrivals:
         self._ws = workspace
         self._rng = np.random.Generator(np.random.PCG64([seed, 0x5EED]))
         period = workspace.period
-        holidays = {
-            d
-            for at, cal in workspace.calendar_versions
-            if cal.calendar_id == "cal-padrao"
-            for d in (cal.holidays or ())
-        }
+        holidays = workspace.holidays
         weights = []
         self._quiet = []
         for d in range(period.days):

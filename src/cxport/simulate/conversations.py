@@ -117,17 +117,13 @@ class Operation:
             else:
                 self.sessions.serve(conv, at, reopen=True)
 
-    @property
-    def waiting(self) -> int:
-        return len(self._heap)
-
-    # -- messages and labels ------------------------------------------------------------
+    # -- messages ------------------------------------------------------------
 
     def message_id(self) -> str:
         self._messages += 1
         return "m" + str(self._messages)
 
-    def inbound(self, conv: Conversation, t: int, text: str, post_url: str | None = None) -> str:
+    def inbound(self, conv: Conversation, t: int, text: str, post_url: str | None = None) -> None:
         mid = self.message_id()
         if conv.ch.medium == "email":
             text = self.say.email_body(text, "Cliente")
@@ -137,7 +133,6 @@ class Operation:
         conv.last = t
         if self.u() < self.o.delete_rate:
             self.w.message_deleted(t + self.expo(30 * MINUTE_MS) + SECOND_MS, mid)
-        return mid
 
     def system_message(
         self, conv: Conversation, t: int, kind: str, text: str, api: bool = False

@@ -255,6 +255,14 @@ class Workspace:
             k += 1
         return agents
 
+    @property
+    def holidays(self) -> frozenset[str]:
+        """Local dates (YYYY-MM-DD) that are holidays of the default calendar."""
+        return frozenset(
+            d for _, cal in self.calendar_versions if cal.calendar_id == "cal-padrao"
+            for d in (cal.holidays or ())
+        )  # fmt: skip
+
     def supervisor(self, team: Team) -> Agent:
         return next(a for a in self.agents if a.supervisor and a.team is team)
 
