@@ -316,7 +316,7 @@ def test_entities_change_over_time(records: list[Record]) -> None:
 # -- platform rules -----------------------------------------------------------------------
 
 
-def test_lock_sessions_follow_the_one_lock_per_agent_rule(ordered: list[Record]) -> None:
+def lock_session_problems(ordered: list[Record]) -> tuple[list[Any], Counter[str]]:
     """Sessions cut by the six rules of metrics.md; then what the simulator promises:
     locks are taken while AVAILABLE, inbox replies and agent status changes happen
     inside the agent's session on that conversation, and a session ended only by the
@@ -368,11 +368,16 @@ def test_lock_sessions_follow_the_one_lock_per_agent_rule(ordered: list[Record])
                 for other, s in list(open_by_agent.items()):
                     if s["conversation"] == conv:
                         end(other, "status change")
+    return problems, ends
+
+
+def test_lock_sessions_follow_the_one_lock_per_agent_rule(ordered: list[Record]) -> None:
+    problems, ends = lock_session_problems(ordered)
     assert problems == []
     assert set(ends) == {"presence", "next lock", "stolen", "unlock", "status change"}
 
 
-def test_conversation_status_follows_the_rules(ordered: list[Record]) -> None:
+def status_problems(ordered: list[Record]) -> tuple[list[Any], Counter[str]]:
     """Reopened only by a new inbound message or an agent; an inbound message wakes a
     pending or resolved conversation; bulk resolves only pending ones; auto-resolve
     only after 30 days without messages; virtual agents act on open conversations."""
@@ -412,9 +417,32 @@ def test_conversation_status_follows_the_rules(ordered: list[Record]) -> None:
             if now == "RESOLVED" and before == "RESOLVED":
                 problems.append(("resolved twice in a row", conv, r["at"]))
             status[conv] = now
+    problems.extend(("inbound message left without NEW", c, t) for c, t in awaiting_new.items())
+    return problems, reopenings
+
+
+def test_conversation_status_follows_the_rules(ordered: list[Record]) -> None:
+    problems, reopenings = status_problems(ordered)
     assert problems == []
-    assert awaiting_new == {}
     assert reopenings["inbound"] > 0 and reopenings["agent"] > 0
+
+
+@pytest.mark.parametrize(
+    ("start", "days"),
+    [(dt.date(2018, 10, 28), 14), (dt.date(2024, 12, 20), 20), (dt.date(2024, 5, 1), 1)],
+    ids=["daylight-saving-2018", "new-year", "one-day"],
+)
+def test_other_periods_keep_the_rules(tmp_path: Path, start: dt.date, days: int) -> None:
+    out = tmp_path / "w.ndjson"
+    simulate(out, conversations=600, start=start, days=days)
+    rows = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    for r in rows:
+        r["_t"] = instant(r["at"])
+    rows.sort(key=lambda r: (r["_t"], TYPE_RANK.get(r["type"], OTHER_TYPE_RANK), r["id"]))
+    assert lock_session_problems(rows)[0] == []
+    assert status_problems(rows)[0] == []
+    first_event = min(r["_t"] for r in rows if not BY_NAME[r["type"]].is_entity)
+    assert first_event.date() >= start - dt.timedelta(days=1)
 
 
 def test_csat_follows_a_resolution(ordered: list[Record]) -> None:
