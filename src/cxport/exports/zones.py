@@ -48,13 +48,13 @@ def offset_periods(
     """
     periods: list[tuple[int, int, int]] = []
     start, current = lo_s, _offset_at(tz, lo_s)
-    t = lo_s
+    t = lo_s + 1  # invariant: the offset at t - 1 is `current`
     while t < hi_s:
         nxt = min(t + step_s, hi_s)
         if _offset_at(tz, nxt - 1) == current:
             t = nxt
             continue
-        a, b = t, nxt - 1  # offset(a) == current != offset(b)
+        a, b = t - 1, nxt - 1  # offset(a) == current != offset(b)
         while b - a > 1:
             mid = (a + b) // 2
             if _offset_at(tz, mid) == current:
@@ -62,7 +62,7 @@ def offset_periods(
             else:
                 b = mid
         periods.append((start, b, current))
-        start, current, t = b, _offset_at(tz, b), b
+        start, current, t = b, _offset_at(tz, b), b + 1
     periods.append((start, hi_s, current))
     return periods
 
