@@ -16,9 +16,10 @@ def steps_of(size: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in size.get("steps", {}).items() if "median_s" in v}
 
 
-def median(size: dict[str, Any], step: str) -> float | None:
+def median(size: dict[str, Any], step: str, of: str = "median_s") -> float | None:
+    """A step's median wall seconds at a size (`of="median_cpu_s"`: its CPU seconds)."""
     figures = steps_of(size).get(step)
-    return figures["median_s"] if figures else None
+    return figures.get(of) if figures else None
 
 
 def ordered_sizes(results: dict[str, Any]) -> list[dict[str, Any]]:

@@ -89,12 +89,15 @@ def growth_table(results: dict[str, Any]) -> str:
     ns = [s["conversations"] for s in sizes]
     header = ["step", *(f"{fmt_n(n)}" for n in ns)]
     header += [f"k {fmt_n(a)}→{fmt_n(b)}" for a, b in itertools.pairwise(ns)]
+    header += [f"k by CPU {fmt_n(ns[-2])}→{fmt_n(ns[-1])}"]
     rows = []
     for name in step_names(results):
         if name.startswith("floor:"):
             continue
         times = [median(s, name) for s in sizes]
         ks = [exponent(times[i], times[i + 1], ns[i], ns[i + 1]) for i in range(len(ns) - 1)]
+        cpu = [median(s, name, "median_cpu_s") for s in sizes[-2:]]
+        ks.append(exponent(cpu[0], cpu[1], ns[-2], ns[-1]))
         rows.append(
             [
                 label(name),

@@ -103,7 +103,6 @@ def summarize(runs: list[Measurement], measure: str) -> dict[str, Any]:
 class Suite:
     def __init__(self, args: argparse.Namespace) -> None:
         self.runs_per_size: dict[int, int] = dict(zip(args.sizes, args.runs, strict=True))
-        self.runs = 1
         self.out: Path = args.out
         self.pandas_max: int = args.pandas_max
         self.keep_data: bool = args.keep_data
@@ -121,22 +120,18 @@ class Suite:
         }
 
     def measure(
-        self,
-        sizes: dict[str, Any],
-        name: str,
-        args: list[str],
-        measure: str,
+        self, entry: dict[str, Any], name: str, args: list[str], measure: str
     ) -> dict[str, Any] | None:
-        """Run one step `runs` times, each in its own process; record its figures under `name`."""
+        """Run one step the size's number of times, each in its own process; record its figures."""
         done: list[Measurement] = []
-        runs = self.runs
+        runs = entry["runs"]
         for i in range(runs):
             try:
                 m = run_child(args)
             except ChildFailed as exc:
                 say(f"  {name}: FAILED\n{exc}")
-                self.failures.append(f"{sizes['conversations']}: {name}")
-                sizes["steps"][name] = {"error": str(exc)}
+                self.failures.append(f"{entry['conversations']}: {name}")
+                entry["steps"][name] = {"error": str(exc)}
                 return None
             done.append(m)
             say(
@@ -144,7 +139,7 @@ class Suite:
                 f"  {m.peak_rss / 2**20:7.0f} MiB peak"
             )
         figures = summarize(done, measure)
-        sizes["steps"][name] = figures
+        entry["steps"][name] = figures
         return figures
 
     def size(self, conversations: int) -> None:
@@ -154,11 +149,10 @@ class Suite:
         exports_dir, floors_dir = work / "exports", work / "floors"
         exports_dir.mkdir(exist_ok=True)
         floors_dir.mkdir(exist_ok=True)
-        entry: dict[str, Any] = {"conversations": conversations, "steps": {}, "missing": []}
+        runs = self.runs_per_size[conversations]
+        entry: dict[str, Any] = {"conversations": conversations, "runs": runs, "steps": {}}
         self.results["sizes"][str(conversations)] = entry
-        self.runs = self.runs_per_size[conversations]
-        entry["runs"] = self.runs
-        say(f"== {conversations} conversations ({self.runs} run(s) each) ==")
+        say(f"== {conversations} conversations ({runs} run(s) each) ==")
         begin = time.perf_counter()
 
         needed = ("cxport.simulate:simulate", "cxport.ingest:ingest_files")
@@ -186,12 +180,8 @@ class Suite:
             "in",
         )
         floor_db.unlink(missing_ok=True)
-        if (
-            self.measure(
-                entry, "ingest", ["ingest", "--ndjson", str(ndjson), "--db", str(db)], "in"
-            )
-            is None
-        ):
+        ingest = ["ingest", "--ndjson", str(ndjson), "--db", str(db)]
+        if self.measure(entry, "ingest", ingest, "in") is None:
             return
 
         registered = registered_exports()
