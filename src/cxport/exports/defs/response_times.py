@@ -33,6 +33,14 @@ RESPONSE_TIMES = ExportDef(
         """
     ),
     facts=("f_response_episode",),
+    # Only conversations with a human reply in range can have a row.
+    scope="""
+    SELECT DISTINCT m.conversation_id
+    FROM s_message AS m
+    CROSS JOIN req AS r
+    WHERE m.direction = 'OUTBOUND' AND m.source = 'AGENT'
+      AND m."at" >= r.start_at AND m."at" < r.end_at
+    """,
     sql="""
     SELECT e.conversation_id, ch.medium, ch.name AS channel, ch.display_name AS channel_display_name,
            c.contact_profile_id, e.initiated_by, e.handover_reason, e.from_at, e.to_at,

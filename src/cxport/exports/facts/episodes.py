@@ -18,9 +18,10 @@ for an I, for an H the latest inbound so far (possibly none). Responses,
 openers and last handovers then meet on (conversation, seg).
 
 `f_response_episode` holds the responses whose outbound message is in the
-request's range (the only ones an export shows): the walk reads only the
-conversations with a human reply in range, and only their records before
-`end` (later ones cannot change an earlier response). Columns:
+request's range (the only ones an export shows), of the conversations in
+the export's scope (the `c_*` views; the Response Times export scopes to
+the conversations with a human reply in range). The walk reads only records
+before `end`: later ones cannot change an earlier response. Columns:
 `conversation_id`, `outbound_message_id`, `agent_id` (the responder),
 `team_id` (of the reply), `initiated_by`, `handover_reason`, `from_at`,
 `to_at`, `response_ms`, `inbound_message_id`.
@@ -33,32 +34,23 @@ from cxport.exports.facts import Fact
 RESPONSE_EPISODE = Fact(
     name="f_response_episode",
     sql="""
-    WITH replied AS (
-        SELECT DISTINCT m.conversation_id
-        FROM s_message AS m
-        CROSS JOIN req AS r
-        WHERE m.direction = 'OUTBOUND' AND m.source = 'AGENT'
-          AND m."at" >= r.start_at AND m."at" < r.end_at
-    ),
-    walk AS (
+    WITH walk AS (
         SELECT m.conversation_id, m."at" AS at_, 0 AS type_rank, m.record_id,
                CASE WHEN m.direction = 'INBOUND' THEN 'I' ELSE 'O' END AS kind,
                m.message_id, m.agent_id, m.team_id, CAST(NULL AS VARCHAR) AS handover_reason
-        FROM s_message AS m
+        FROM c_message AS m
         CROSS JOIN req AS r
         WHERE (m.direction = 'INBOUND' OR (m.direction = 'OUTBOUND' AND m.source = 'AGENT'))
           AND m."at" < r.end_at
-          AND m.conversation_id IN (SELECT conversation_id FROM replied)
         UNION ALL
         SELECT s.conversation_id, s."at", 3, s.record_id,
                CASE WHEN s.status = 'RESOLVED' THEN 'R' ELSE 'H' END, NULL, NULL, NULL,
                s.handover_reason
-        FROM s_status_change AS s
+        FROM c_status_change AS s
         CROSS JOIN req AS r
         WHERE (s.status = 'RESOLVED'
                OR (s.status = 'NEW' AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION'))
           AND s."at" < r.end_at
-          AND s.conversation_id IN (SELECT conversation_id FROM replied)
     ),
     walked AS (
         SELECT w.conversation_id, w.kind, w.at_, w.record_id, w.message_id, w.agent_id,

@@ -5,6 +5,9 @@ A topic (tag) is on a conversation (message) when its latest `*_applied` /
 types rank alike in that order, so ties on `at` fall to the record id.
 `applied_at` is the `at` of that last application: lists of topic and tag
 ids/names are ordered by it, then by the topic (tag) id.
+
+Both read the `c_*` views: the conversations (messages) in the export's
+scope, every one when the export has none.
 """
 
 from __future__ import annotations
@@ -29,13 +32,13 @@ QUALIFY row_number() OVER (
 # conversation_id, topic_id, applied_at, applied_record_id: topics on a conversation now.
 CONVERSATION_TOPIC = Fact(
     "f_conversation_topic",
-    sql=_current("conversation_id", "topic_id", "s_topic_applied", "s_topic_removed"),
+    sql=_current("conversation_id", "topic_id", "c_topic_applied", "c_topic_removed"),
 )
 
 # message_id, tag_id, applied_at, applied_record_id: tags on a message now.
 MESSAGE_TAG = Fact(
     "f_message_tag",
-    sql=_current("message_id", "tag_id", "s_tag_applied", "s_tag_removed"),
+    sql=_current("message_id", "tag_id", "c_tag_applied", "c_tag_removed"),
 )
 
 FACTS: tuple[Fact, ...] = (CONVERSATION_TOPIC, MESSAGE_TAG)
