@@ -118,14 +118,32 @@ def query(where: str, order_by: str) -> str:
         WHERE ({where})
           AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
     ),
-    topics AS (
-        SELECT t.conversation_id,
-               string_agg(cx_elem(t.topic_id), '|' ORDER BY t.applied_at, t.topic_id) AS topic_ids,
-               string_agg(cx_elem(tp.name), '|' ORDER BY t.applied_at, t.topic_id) AS topic_names
+    applied AS (
+        SELECT t.conversation_id, t.topic_id, t.applied_at, tp.name
         FROM f_conversation_topic AS t
         JOIN rows_ AS c ON c.conversation_id = t.conversation_id
         LEFT JOIN e_topic AS tp ON tp.topic_id = t.topic_id
-        GROUP BY t.conversation_id
+    ),
+    -- Most conversations have one topic: only the others need an ordered list.
+    topic_count AS (
+        SELECT conversation_id, count(*) AS n,
+               min(cx_elem(topic_id)) AS one_id, min(cx_elem(name)) AS one_name
+        FROM applied GROUP BY conversation_id
+    ),
+    topic_lists AS (
+        SELECT a.conversation_id,
+               string_agg(cx_elem(a.topic_id), '|' ORDER BY a.applied_at, a.topic_id) AS topic_ids,
+               string_agg(cx_elem(a.name), '|' ORDER BY a.applied_at, a.topic_id) AS topic_names
+        FROM applied AS a
+        JOIN topic_count AS k ON k.conversation_id = a.conversation_id AND k.n > 1
+        GROUP BY a.conversation_id
+    ),
+    topics AS (
+        SELECT k.conversation_id,
+               CASE WHEN k.n = 1 THEN k.one_id ELSE l.topic_ids END AS topic_ids,
+               CASE WHEN k.n = 1 THEN k.one_name ELSE l.topic_names END AS topic_names
+        FROM topic_count AS k
+        LEFT JOIN topic_lists AS l ON l.conversation_id = k.conversation_id
     )
     SELECT c.conversation_id,
            ch.medium, ch.name AS channel, ch.display_name AS channel_display_name,
