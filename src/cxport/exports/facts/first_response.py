@@ -22,7 +22,12 @@ _B = "({c}.cum_ms + CASE WHEN {c}.business THEN cx_ms({c}.seg_start, {t}) ELSE 0
 
 FIRST_RESPONSE = Fact(
     "f_first_response",
-    requires=("f_conversation_messages", "f_status_change", "f_business_clock"),
+    requires=(
+        "f_conversation_entity",
+        "f_conversation_messages",
+        "f_status_change",
+        "f_business_clock",
+    ),
     sql=f"""
 WITH ends AS (
     SELECT conversation_id,
@@ -52,7 +57,7 @@ spans AS (
            coalesce(bc.channel_id, '') AS calendar_key
     FROM ends
     LEFT JOIN marks AS mk ON mk.conversation_id = ends.conversation_id
-    LEFT JOIN e_conversation AS e ON e.conversation_id = ends.conversation_id
+    LEFT JOIN f_conversation_entity AS e ON e.conversation_id = ends.conversation_id
     LEFT JOIN f_business_channel AS bc ON bc.channel_id = e.channel_id
 )
 SELECT s.conversation_id, s.channel_id, s.calendar_key, s.start_at, s.end_at,

@@ -33,6 +33,7 @@ from cxport.exports.facts import Fact
 # Ranks of `records.TYPE_RANK`: lock 1, unlock 2, status_change 3, presence 4.
 LOCK_SESSION = Fact(
     "f_lock_session",
+    requires=("f_conversation_entity",),
     sql="""
 WITH lk AS (
     SELECT record_id, "at", conversation_id, agent_id, team_id
@@ -57,8 +58,13 @@ by_pair AS (
     SELECT conversation_id, agent_id, record_id, "at", 2 AS rk, 'unlock' AS kind
     FROM c_unlock WHERE agent_id IS NOT NULL
 ),
-candidates AS (
-    SELECT record_id, n_at, n_rk, n_id, CASE n_kind WHEN 'lock' THEN 'next_lock' ELSE 'presence' END AS rule
+-- Each stream's candidate end of each lock, as a struct ordered like records:
+-- (at, rank, id), then the rule it stands for.
+next_by_agent AS (
+    SELECT record_id,
+           CASE WHEN n_at IS NOT NULL THEN
+               {'at': n_at, 'rk': n_rk, 'id': n_id,
+                'rule': CASE n_kind WHEN 'lock' THEN 'next_lock' ELSE 'presence' END} END AS k
     FROM (
         SELECT record_id, kind,
                lead("at") OVER w AS n_at, lead(rk) OVER w AS n_rk,
@@ -66,11 +72,14 @@ candidates AS (
         FROM by_agent
         WINDOW w AS (PARTITION BY agent_id ORDER BY "at", rk, record_id)
     ) AS a
-    WHERE kind = 'lock' AND n_at IS NOT NULL
-    UNION ALL
-    SELECT record_id, n_at, n_rk, n_id,
-           CASE WHEN n_kind = 'status_change' THEN 'status_change'
-                WHEN n_agent = agent_id THEN 'next_lock' ELSE 'stolen' END AS rule
+    WHERE kind = 'lock'
+),
+next_by_conversation AS (
+    SELECT record_id,
+           CASE WHEN n_at IS NOT NULL THEN
+               {'at': n_at, 'rk': n_rk, 'id': n_id,
+                'rule': CASE WHEN n_kind = 'status_change' THEN 'status_change'
+                             WHEN n_agent = agent_id THEN 'next_lock' ELSE 'stolen' END} END AS k
     FROM (
         SELECT record_id, kind, agent_id,
                lead("at") OVER w AS n_at, lead(rk) OVER w AS n_rk,
@@ -79,9 +88,12 @@ candidates AS (
         FROM by_conversation
         WINDOW w AS (PARTITION BY conversation_id ORDER BY "at", rk, record_id)
     ) AS c
-    WHERE kind = 'lock' AND n_at IS NOT NULL
-    UNION ALL
-    SELECT record_id, n_at, n_rk, n_id, 'unlock' AS rule
+    WHERE kind = 'lock'
+),
+next_by_pair AS (
+    SELECT record_id,
+           CASE WHEN n_kind = 'unlock' THEN
+               {'at': n_at, 'rk': n_rk, 'id': n_id, 'rule': 'unlock'} END AS k
     FROM (
         SELECT record_id, kind,
                lead("at") OVER w AS n_at, lead(rk) OVER w AS n_rk,
@@ -89,21 +101,23 @@ candidates AS (
         FROM by_pair
         WINDOW w AS (PARTITION BY conversation_id, agent_id ORDER BY "at", rk, record_id)
     ) AS p
-    WHERE kind = 'lock' AND n_kind = 'unlock'
-),
-first_end AS (
-    SELECT record_id, n_at AS ended_at, rule
-    FROM candidates
-    QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY n_at, n_rk, n_id) = 1
+    WHERE kind = 'lock'
 ),
 sessions AS (
     SELECT lk.agent_id, lk.conversation_id, lk.team_id, lk.record_id AS lock_record_id,
-           lk.at AS started_at,
-           coalesce(fe.ended_at, req.as_of) AS ended_at,
-           coalesce(fe.rule, 'as_of') AS end_rule
-    FROM lk
-    CROSS JOIN req
-    LEFT JOIN first_end AS fe ON fe.record_id = lk.record_id
+           lk."at" AS started_at,
+           coalesce(fe.k.at, r.as_of) AS ended_at,
+           coalesce(fe.k.rule, 'as_of') AS end_rule
+    FROM (
+        -- `least` skips NULLs: the first candidate in the order of records.
+        SELECT lk.record_id, least(a.k, c.k, p.k) AS k
+        FROM lk
+        LEFT JOIN next_by_agent AS a ON a.record_id = lk.record_id
+        LEFT JOIN next_by_conversation AS c ON c.record_id = lk.record_id
+        LEFT JOIN next_by_pair AS p ON p.record_id = lk.record_id
+    ) AS fe
+    JOIN lk ON lk.record_id = fe.record_id
+    CROSS JOIN req AS r
 ),
 handled AS (
     SELECT DISTINCT s.lock_record_id
@@ -130,7 +144,7 @@ SELECT s.agent_id, s.conversation_id, e.channel_id, s.team_id, s.lock_record_id,
 FROM sessions AS s
 LEFT JOIN handled AS h ON h.lock_record_id = s.lock_record_id
 LEFT JOIN resolved_at_end AS r ON r.lock_record_id = s.lock_record_id
-LEFT JOIN e_conversation AS e ON e.conversation_id = s.conversation_id
+LEFT JOIN f_conversation_entity AS e ON e.conversation_id = s.conversation_id
 """,
 )
 

@@ -24,6 +24,16 @@ from __future__ import annotations
 
 from cxport.exports.facts import Fact
 
+# The latest version of each conversation in scope (`e_conversation`, scoped and
+# computed once: the facts below join it several times).
+CONVERSATION_ENTITY = Fact(
+    "f_conversation_entity",
+    sql="""
+SELECT * FROM c_conversation
+QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY "at" DESC, record_id DESC) = 1
+""",
+)
+
 STATUS_CHANGE = Fact(
     "f_status_change",
     sql="""
@@ -137,7 +147,7 @@ GROUP BY conversation_id
 
 CONVERSATION = Fact(
     "f_conversation",
-    requires=("f_conversation_messages", "f_status_change"),
+    requires=("f_conversation_entity", "f_conversation_messages", "f_status_change"),
     sql=f"""
 WITH cv AS (SELECT conversation_id, min("at") AS first_at FROM c_conversation GROUP BY conversation_id),
 st AS ({_STATUS}),
@@ -183,7 +193,7 @@ SELECT ids.conversation_id,
        csat.csat_follow_up_question, csat.csat_follow_up_answer,
        greatest(m.last_message_at, st.last_at, csat.last_at, touched.last_at) AS last_updated
 FROM ids
-LEFT JOIN e_conversation AS e ON e.conversation_id = ids.conversation_id
+LEFT JOIN f_conversation_entity AS e ON e.conversation_id = ids.conversation_id
 LEFT JOIN cv ON cv.conversation_id = ids.conversation_id
 LEFT JOIN f_conversation_messages AS m ON m.conversation_id = ids.conversation_id
 LEFT JOIN st ON st.conversation_id = ids.conversation_id
@@ -192,4 +202,4 @@ LEFT JOIN touched ON touched.conversation_id = ids.conversation_id
 """,
 )
 
-FACTS: tuple[Fact, ...] = (STATUS_CHANGE, CONVERSATION_MESSAGES, CONVERSATION)
+FACTS: tuple[Fact, ...] = (CONVERSATION_ENTITY, STATUS_CHANGE, CONVERSATION_MESSAGES, CONVERSATION)
