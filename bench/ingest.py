@@ -175,11 +175,12 @@ def main() -> None:
         print(
             f"{name:>10}: {int(r['records']):>11,} records in {r['seconds']:7.2f} s"
             f" = {rate:>11,.0f} records/s ({size / r['seconds'] / 1e6:6.1f} MB/s),"
-            f" peak RSS {r['peak_rss_mb']:,.0f} MB"
+            f" CPU {r['cpu']:.1f} s, peak RSS {r['peak_rss_mb']:,.0f} MB"
         )
     ratio = (ours["records"] / ours["seconds"]) / (raw["records"] / raw["seconds"])
     cpu_ratio = raw["cpu"] / ours["cpu"]
     print(f"cxport / read_json: {ratio:.0%} of the rate ({cpu_ratio:.0%} by CPU time)")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def _valid(f: Field, v: str, s: str) -> str:
         case Kind.SCORE:  # the JSON text of an integer: 5.0 is rejected
             cond = f"{v} IN ('1', '2', '3', '4', '5')"
         case Kind.WEEKLY:  # the days are checked in Python (business_hours.py)
-            cond = f"left({v}, 1) = '{{'"
+            cond = f"starts_with({v}, '{{')"
         case Kind.DATES:
             each = (
                 f"CASE WHEN regexp_full_match(x, {q(DATE_RE)}) AND x >= '0001'"
@@ -118,7 +118,7 @@ def _valid(f: Field, v: str, s: str) -> str:
 
 def _list_of_strings(v: str, each: str) -> str:
     return (
-        f"CASE WHEN left({v}, 1) = '[' AND coalesce(list_bool_and(list_transform("
+        f"CASE WHEN starts_with({v}, '[') AND coalesce(list_bool_and(list_transform("
         f"json_type({v}, '$[*]'), lambda y: y = 'VARCHAR')), true) THEN coalesce(list_bool_and("
         f"list_transform(json_extract_string({v}, '$[*]'), lambda x: {each})), true) ELSE false END"
     )
@@ -211,7 +211,7 @@ def validate_query(rt: RecordType, source: str, with_raw: bool) -> str:
         v, s = f"_j.{ident(f.name)}", f"_s{i}"
         if f.kind in STRING_KINDS:
             strings.append(
-                f"CASE WHEN left({v}, 1) = '\"' THEN json_extract_string({v}, '$') END AS {s}"
+                f"CASE WHEN starts_with({v}, '\"') THEN json_extract_string({v}, '$') END AS {s}"
             )
         else:
             strings.append(f"NULL::VARCHAR AS {s}")
@@ -235,7 +235,9 @@ def validate_query(rt: RecordType, source: str, with_raw: bool) -> str:
             ok = f"CASE WHEN {v} IS NULL THEN true ELSE {valid} END"
             missing = "required"
         oks.append(f"{s}, {ok} AS _ok{i}")
-        typed.append(f"_ok{i}, CASE WHEN _ok{i} THEN {value} END AS {ident(name)}")
+        # Strings need no guard: a line with an error is never stored.
+        guarded = value if value == s else f"CASE WHEN _ok{i} THEN {value} END"
+        typed.append(f"_ok{i}, {guarded} AS {ident(name)}")
         reason = (
             f"CASE WHEN {v} IS NULL THEN {q(missing)} ELSE {q(msg + ', got ')} || ({_got(v)}) END"
         )
