@@ -313,7 +313,7 @@ class Workspace:
                 w.agent(
                     self.period.midnights[a.leaves_day] + noon,
                     a.agent_id,
-                    f"{a.name} (desligado)",
+                    f"{a.name} (conta desativada)",
                     None,
                     a.reference,
                 )
