@@ -35,6 +35,18 @@ def _fields(values: dict[str, Any]) -> str:
     return "," + orjson.dumps(values).decode()[1:-1] if values else ""
 
 
+def _actor(agent_id: str | None, virtual_agent_id: str | None, team_id: str | None) -> str:
+    """The optional actor and team fields, in the order records write them."""
+    out = ""
+    if agent_id is not None:
+        out += f',"agent_id":"{agent_id}"'
+    if virtual_agent_id is not None:
+        out += f',"virtual_agent_id":"{virtual_agent_id}"'
+    if team_id is not None:
+        out += f',"team_id":"{team_id}"'
+    return out
+
+
 class _Clock:
     """Writes instants in one UTC offset (None: `Z`), from small tables.
 
@@ -227,12 +239,7 @@ class RecordWriter:
             body += f',"outbound_message_type":"{outbound_type}"'
         if system_type is not None:
             body += f',"system_user_type":"{system_type}"'
-        if agent_id is not None:
-            body += f',"agent_id":"{agent_id}"'
-        if virtual_agent_id is not None:
-            body += f',"virtual_agent_id":"{virtual_agent_id}"'
-        if team_id is not None:
-            body += f',"team_id":"{team_id}"'
+        body += _actor(agent_id, virtual_agent_id, team_id)
         if content is not None:
             body += ',"content":' + self.text(content)
         if post_url is not None:
@@ -262,12 +269,7 @@ class RecordWriter:
         if at >= self.end:
             return
         body = f',"conversation_id":"{conversation_id}","status":"{status}"'
-        if agent_id is not None:
-            body += f',"agent_id":"{agent_id}"'
-        elif virtual_agent_id is not None:
-            body += f',"virtual_agent_id":"{virtual_agent_id}"'
-        else:
-            body += ',"system":true'
+        body += _actor(agent_id, virtual_agent_id, None) or ',"system":true'
         if team_id is not None:
             body += f',"team_id":"{team_id}"'
         if initiated_by is not None:
@@ -294,13 +296,8 @@ class RecordWriter:
         """`kind` is `lock` or `unlock`; an unlock never carries a team."""
         if at >= self.end:
             return
-        if agent_id is not None:
-            body = f',"conversation_id":"{conversation_id}","agent_id":"{agent_id}"'
-        else:
-            body = f',"conversation_id":"{conversation_id}","virtual_agent_id":"{virtual_agent_id}"'
-        if team_id is not None:
-            body += f',"team_id":"{team_id}"'
-        self._line(kind, at, body)
+        actor = _actor(agent_id, virtual_agent_id, team_id)
+        self._line(kind, at, f',"conversation_id":"{conversation_id}"{actor}')
 
     def label(
         self,
@@ -320,13 +317,7 @@ class RecordWriter:
             body = f',"conversation_id":"{target}","topic_id":"{label_id}"'
         else:
             body = f',"message_id":"{target}","tag_id":"{label_id}"'
-        if agent_id is not None:
-            body += f',"agent_id":"{agent_id}"'
-        if virtual_agent_id is not None:
-            body += f',"virtual_agent_id":"{virtual_agent_id}"'
-        if team_id is not None:
-            body += f',"team_id":"{team_id}"'
-        self._line(kind, at, body)
+        self._line(kind, at, body + _actor(agent_id, virtual_agent_id, team_id))
 
     def csat(
         self,
