@@ -74,11 +74,12 @@ RESOLVED_COLUMNS: tuple[Column, ...] = (*HEAD, *RESOLVE, *RESOLVED_AND_METRICS, 
 OPEN_COLUMNS: tuple[Column, ...] = (*HEAD, *RESOLVED_AND_METRICS)
 
 
-# The conversations of the selected channels (all without a filter).
+# The conversations of the selected channels (all without a filter); a
+# superset (any version on a selected channel), which is all a scope needs.
 _ON_CHANNELS = """
 (NOT (SELECT filtered FROM req) OR conversation_id IN (
-    SELECT conversation_id FROM e_conversation
-    WHERE channel_id IN (SELECT channel_id FROM req_channel)))
+    SELECT v.conversation_id FROM s_conversation AS v
+    JOIN req_channel AS rc ON rc.channel_id = v.channel_id))
 """
 
 # Scopes: the conversations the rows can come from, found cheaply from
