@@ -145,7 +145,7 @@ def main() -> None:
     )
     ap.add_argument("--records", type=int, default=5_000_000)
     ap.add_argument("--file", help="an NDJSON file to ingest instead of a generated one")
-    ap.add_argument("--chunk-mb", type=int, default=32)
+    ap.add_argument("--chunk-mb", type=int, default=64)
     ap.add_argument("--child", choices=["cxport", "read_json"], help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
     args = ap.parse_args()
