@@ -112,7 +112,8 @@ class RecordWriter:
         """Write one record: `body` is its fields as `,"k":v,…`."""
         self._n += 1
         lines = self._lines
-        lines.append(f'{{"type":"{kind}","id":"r{self._n}","at":"{self.ts(at, utc)}"{body}}}\n')
+        when = (self._utc if utc else self._local).format(at)
+        lines.append(f'{{"type":"{kind}","id":"r{self._n}","at":"{when}"{body}}}\n')
         counts = self.counts
         counts[kind] = counts.get(kind, 0) + 1
         if len(lines) >= _BLOCK_LINES:
