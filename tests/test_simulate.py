@@ -6,6 +6,8 @@ import datetime as dt
 import gzip
 import os
 import stat
+import subprocess
+import sys
 import threading
 from collections import Counter
 from dataclasses import fields
@@ -194,3 +196,15 @@ def test_a_run_failing_midway_leaves_no_file(
         with pytest.raises(OSError, match="disk full"):
             simulate(tmp_path / name, conversations=3000)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_same_bytes_across_processes_with_other_hash_seeds(tmp_path: Path) -> None:
+    # Nothing may depend on set or dict order of str hashes (PYTHONHASHSEED).
+    script = "import sys; from cxport.simulate import simulate; simulate(sys.argv[1], conversations=300, days=5)"
+    outputs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"w{hash_seed}.ndjson"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", script, str(out)], check=True, env=env)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
