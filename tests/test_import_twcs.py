@@ -543,6 +543,26 @@ def test_both_readers_give_the_same_bytes_on_the_subset(
     assert (tmp_path / "python.ndjson").read_bytes() == (subset["dir"] / "twcs.ndjson").read_bytes()
 
 
+def test_the_pandas_written_head_copy_gives_the_subsets_messages(
+    subset: dict[str, Any], tmp_path: Path
+) -> None:
+    """raw/twcs_head_5000.csv: an index column, float ids, a text split by unquoted CRs."""
+    head = _twcs_dir() / "raw" / "twcs_head_5000.csv"
+    if not head.is_file():
+        pytest.skip(f"no {head}")
+    summary = import_twcs(head, tmp_path / "head.ndjson")
+    assert (summary.rows_read, summary.rows_skipped) == (5_000, 0)
+    head_messages = messages(
+        [orjson.loads(line) for line in (tmp_path / "head.ndjson").read_bytes().splitlines()]
+    )
+    subset_messages = messages(
+        [orjson.loads(line) for line in (subset["dir"] / "twcs.ndjson").read_bytes().splitlines()]
+    )
+    assert len(head_messages) == 5_000
+    assert head_messages == {k: subset_messages[k] for k in head_messages}
+    assert head_messages["3399"]["content"].startswith("@AskPayPal \r\rI just love")
+
+
 @needs_subset
 @pytest.mark.xfail(
     reason="demo.py reads `SELECT max(at) FROM r_message`: `at` needs quoting in DuckDB 2",
