@@ -26,6 +26,10 @@ class ColType(StrEnum):
 
     ID = "id"  # VARCHAR: an ingested id; never formula-guarded
     TEXT = "text"  # VARCHAR: user or entity text; formula-guarded
+    # VARCHAR: a value ingest validated as a code, slug or enum (medium, direction,
+    # message type...). It starts with a letter or digit, so the guard could never
+    # fire: written as is, sparing the guard's work on the largest files.
+    CODE = "code"
     IDS = "ids"  # VARCHAR: list of ids already joined by cx_list(); not guarded
     TEXTS = "texts"  # VARCHAR: list of texts already joined by cx_list(); guarded as one string
     TIMESTAMP = "timestamp"  # TIMESTAMP (naive UTC); written in the export's zone

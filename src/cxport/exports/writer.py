@@ -32,7 +32,7 @@ def csv_expr(col: Column, guard: bool) -> str:
     t = col.type
     if t.guarded and guard:
         return f"cx_guard({c})"
-    if t in (ColType.ID, ColType.IDS, ColType.TEXT, ColType.TEXTS):
+    if t in (ColType.ID, ColType.IDS, ColType.TEXT, ColType.TEXTS, ColType.CODE):
         return f"nullif({c}, '')"
     if t is ColType.TIMESTAMP:
         return f"cx_ts({c})"

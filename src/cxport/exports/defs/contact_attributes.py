@@ -21,7 +21,7 @@ CONTACT_ATTRIBUTES = ExportDef(
         attribute_id       | Attribute ID                 | ID do atributo                       | id
         attribute_name     | Attribute Name               | Nome do atributo                     | text
         attribute_value    | Attribute Value              | Valor do atributo                    | text
-        attribute_type     | Attribute Type               | Tipo de atributo                     | text
+        attribute_type     | Attribute Type               | Tipo de atributo                     | code
         """
     ),
     facts=("f_range_contact",),

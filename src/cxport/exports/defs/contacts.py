@@ -17,7 +17,7 @@ CONTACTS = ExportDef(
     columns=columns(
         """
         contact_profile_id   | Contact Profile ID          | ID do perfil do contato        | id
-        medium               | Medium                      | Médio                          | text
+        medium               | Medium                      | Médio                          | code
         primary_identifier   | Primary Identifier          | Identificador primário         | text
         secondary_identifier | Secondary Identifier        | Identificador secundário       | text
         created_at           | Created at                  | Criado em                      | timestamp

@@ -20,16 +20,16 @@ MESSAGES = ExportDef(
         message_id            | Message ID                   | ID da mensagem                       | id
         created_at            | Created at                   | Criado em                            | timestamp
         conversation_id       | Conversation ID              | ID da conversa                       | id
-        medium                | Medium                       | Médio                                | text
+        medium                | Medium                       | Médio                                | code
         channel               | Channel                      | Canal                                | text
         channel_display_name  | Channel Display Name         | Nome de exibição do canal            | text
         contact_profile_id    | Contact Profile ID           | ID do perfil do contato              | id
         contact_primary       | Contact Primary Identifier   | Identificador primário do contato    | text
         contact_secondary     | Contact Secondary Identifier | Identificador secundário do contato  | text
-        message_type          | Message Type                 | Tipo de mensagem                     | text
-        source                | Source                       | Origem                               | text
-        outbound_message_type | Outbound Message Type        | Tipo de mensagem de saída            | text
-        direction             | Direction                    | Direção                              | text
+        message_type          | Message Type                 | Tipo de mensagem                     | code
+        source                | Source                       | Origem                               | code
+        outbound_message_type | Outbound Message Type        | Tipo de mensagem de saída            | code
+        direction             | Direction                    | Direção                              | code
         agent_id              | Agent ID                     | ID do agente                         | id
         agent_name            | Agent Name                   | Nome do agente                       | text
         agent_reference       | Agent Reference              | Referência do agente                 | text
@@ -42,7 +42,7 @@ MESSAGES = ExportDef(
         post_url              | Post URL                     | URL da postagem                      | text
         last_updated          | Last Updated                 | Última atualização                   | timestamp
         deleted_at            | Deleted at                   | Excluído em                          | timestamp
-        system_user_type      | System User Type             | Tipo de usuário do sistema           | text
+        system_user_type      | System User Type             | Tipo de usuário do sistema           | code
         """
     ),
     facts=("f_range_message", "f_message_tag"),

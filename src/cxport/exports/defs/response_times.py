@@ -15,12 +15,12 @@ RESPONSE_TIMES = ExportDef(
     columns=columns(
         """
         conversation_id      | Conversation ID             | ID da conversa                          | id
-        medium               | Medium                      | Médio                                   | text
+        medium               | Medium                      | Médio                                   | code
         channel              | Sender Channel              | Canal do remetente                      | text
         channel_display_name | Sender Channel Display Name | Nome de exibição do canal do remetente  | text
         contact_profile_id   | Contact Profile ID          | ID do perfil do contato                 | id
-        initiated_by         | Initiated By                | Iniciado por                            | text
-        handover_reason      | Handover Reason             | Motivo da entrega                       | text
+        initiated_by         | Initiated By                | Iniciado por                            | code
+        handover_reason      | Handover Reason             | Motivo da entrega                       | code
         from_at              | From                        | De                                      | timestamp
         to_at                | To                          | Para                                    | timestamp
         response_ms          | Agent Response Time (s)     | Tempo (s) de resposta do agente         | duration

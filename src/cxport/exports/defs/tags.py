@@ -22,7 +22,7 @@ TAGS = ExportDef(
         total_contacts       | Total Contacts          | Total de contatos          | count
         total_messages       | Total Messages          | Total de mensagens         | count
         current_messages     | Total Current Messages  | Total de mensagens atuais  | count
-        medium               | Medium                  | Médio                      | text
+        medium               | Medium                  | Médio                      | code
         channel              | Channel                 | Canal                      | text
         channel_display_name | Channel Display Name    | Nome de exibição do canal  | text
         """

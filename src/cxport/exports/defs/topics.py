@@ -20,7 +20,7 @@ TOPICS = ExportDef(
         active                | Active                      | Ativo                      | bool
         total_conversations   | Total Conversations         | Total de conversas         | count
         current_conversations | Total Current Conversations | Total de conversas atuais  | count
-        medium                | Medium                      | Médio                      | text
+        medium                | Medium                      | Médio                      | code
         channel               | Channel                     | Canal                      | text
         channel_display_name  | Channel Display Name        | Nome de exibição do canal  | text
         """
