@@ -65,13 +65,19 @@ def draw(results: dict[str, Any], path: Path) -> bool:
         measured = [(n, p["s"]) for n, p in sorted(pandas.items()) if not p["extrapolated"]]
         if measured:
             xs, ys = zip(*measured, strict=False)
-            ax.plot(xs, ys, color="tab:red", linewidth=2, label="pandas script")
+            ax.plot(xs, ys, color="darkred", linestyle="-.", linewidth=2.5, label="pandas script")
         guessed = [(n, p["s"]) for n, p in sorted(pandas.items()) if p["extrapolated"]]
         if guessed and measured:
             xs, ys = zip(*([measured[-1], *guessed]), strict=False)
             ax.plot(
-                xs, ys, color="tab:red", linewidth=2, linestyle=":", label="pandas (extrapolated)"
+                xs, ys, color="darkred", linewidth=2.5, linestyle=":", label="pandas (extrapolated)"
             )
+    # A line of slope 1 (time ∝ size) through the smallest size's "all exports", for the eye.
+    first = median(sizes[0], "export-all")
+    if first and len(sizes) > 1:
+        n0, n1 = sizes[0]["conversations"], sizes[-1]["conversations"]
+        ax.plot([n0, n1], [first, first * n1 / n0], color="0.6", linewidth=1, linestyle=":",
+                label="linear growth")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("simulated conversations")

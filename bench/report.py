@@ -234,6 +234,14 @@ def markdown(results: dict[str, Any], chart: str | None = CHART) -> str:
     return "\n".join(parts) + "\n"
 
 
+def pandas_cell(p: dict[str, Any] | None) -> str:
+    if p is None:
+        return "–"
+    if p["extrapolated"]:
+        return f"≈ {fmt_s(p['s'])} (extrapolated; ≈ {fmt_mb(p['peak'])} MB)"
+    return fmt_s(p["s"])
+
+
 def readme_table(results: dict[str, Any]) -> str:
     """The README's summary: median seconds per size for the headline steps."""
     sizes = ordered_sizes(results)
@@ -242,9 +250,11 @@ def readme_table(results: dict[str, Any]) -> str:
         "records",
         "ingest s",
         "slowest export s",
-        "all exports s",
+        "all exports s (CPU s)",
         "peak MB",
+        "pandas script s",
     ]
+    pandas = pandas_figures(results)
     rows = []
     for size in sizes:
         steps = steps_of(size)
@@ -262,16 +272,20 @@ def readme_table(results: dict[str, Any]) -> str:
                 fmt_n(size.get("records")),
                 fmt_s(median(size, "ingest")),
                 f"{fmt_s(exports[slow])} ({slow.split(':', 1)[1]})" if slow else "–",
-                f"{fmt_s(every['median_s'])} ({every['detail'].get('exports', '?')})"
+                f"{fmt_s(every['median_s'])} ({fmt_s(every.get('median_cpu_s'))})"
                 if every
                 else "–",
                 fmt_mb(max(peaks)) if peaks else "–",
+                pandas_cell(pandas.get(size["conversations"])),
             ]
         )
     m = results["machine"]
+    load = m.get("load_average", [0.0])[0]
     intro = (
-        f"Medians of {runs_text(results)} runs on {m['cpus']} cores ({m['cpu_model']}),"
-        f" {m['date'][:10]}; one month, CSV, {results['request']['tz']}:"
+        f"Wall seconds, medians of {runs_text(results)} runs on {m['cpus']} cores"
+        f" ({m['cpu_model']}), {m['date'][:10]}, load average {load:.0f} (a shared machine);"
+        f" one month, CSV, {results['request']['tz']}; every export, the floors and the targets"
+        " in docs/performance.md:"
     )
     return intro + "\n\n" + table(header, rows)
 
