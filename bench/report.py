@@ -206,7 +206,7 @@ def markdown(results: dict[str, Any], chart: str | None = CHART) -> str:
             f"The same NDJSON, the same request; the script computes four columns of `{COMPARED}`"
             " (first response, handle, no-reply and cherry-picking time), the export all 38;"
             ' "same seconds": both gave the same four values for every conversation of the run. Above the sizes it ran at, pandas is extrapolated linearly from the'
-            " largest one (kind to pandas: its time grows faster than linearly).",
+            " largest one (its measured growth is about linear; its memory would grow as much).",
             "",
             pandas,
             "",
