@@ -23,6 +23,9 @@ conversation is not visible at the snapshot):
   first resolution; NULL when either is missing or the resolution is
   first), without building the whole conversation row.
 
+Like every fact about conversations they read the `c_*` views (the
+conversations of the export's scope; all of them without one).
+
 "Before" is the order of records: a message sorts before a status change at
 the same instant, and a status change before a CSAT event, so at equal `at`
 a message counts as before the resolution and the resolution as before the
@@ -33,44 +36,36 @@ from __future__ import annotations
 
 from cxport.exports.facts import Fact
 
-# The channel and contact of each visible conversation entity, computed once
-# for the facts below (the `e_conversation` view ranks every version anew at
-# each use).
-CONVERSATION_CHANNEL = Fact(
-    name="f_conversation_channel",
-    sql="SELECT conversation_id, channel_id, contact_profile_id FROM e_conversation",
-)
-
 REPLY = Fact(
     name="f_reply",
-    requires=("f_conversation_channel",),
+    requires=("f_conversation_entity",),
     materialize=False,  # a filter on the range pushes down into the message scan
     sql="""
     SELECT m.record_id, m.message_id, m.at AS sent_at, m.conversation_id, m.agent_id, m.team_id,
            c.channel_id, c.contact_profile_id
-    FROM s_message AS m
-    LEFT JOIN f_conversation_channel AS c ON c.conversation_id = m.conversation_id
+    FROM c_message AS m
+    LEFT JOIN f_conversation_entity AS c ON c.conversation_id = m.conversation_id
     WHERE m.direction = 'OUTBOUND' AND m.source = 'AGENT'
     """,
 )
 
 RESOLUTION = Fact(
     name="f_resolution",
-    requires=("f_conversation_channel",),
+    requires=("f_conversation_entity",),
     sql="""
     WITH resolution AS (
         SELECT s.record_id, s.at AS resolved_at, s.conversation_id, s.agent_id,
                s.virtual_agent_id, s.team_id,
                lag(s.at) OVER w AS previous_at,
                row_number() OVER w AS ordinal
-        FROM s_status_change AS s
+        FROM c_status_change AS s
         WHERE s.status = 'RESOLVED'
         WINDOW w AS (PARTITION BY s.conversation_id ORDER BY s.at, s.record_id)
     ),
     replied AS (
         SELECT DISTINCT r.record_id
         FROM resolution AS r
-        JOIN s_message AS m ON m.conversation_id = r.conversation_id
+        JOIN c_message AS m ON m.conversation_id = r.conversation_id
         WHERE m.direction = 'OUTBOUND' AND m.source = 'AGENT'
           AND m.at <= r.resolved_at AND (r.previous_at IS NULL OR m.at > r.previous_at)
     )
@@ -78,20 +73,20 @@ RESOLUTION = Fact(
            r.team_id, r.ordinal, c.channel_id, p.record_id IS NOT NULL AS with_reply
     FROM resolution AS r
     LEFT JOIN replied AS p ON p.record_id = r.record_id
-    LEFT JOIN f_conversation_channel AS c ON c.conversation_id = r.conversation_id
+    LEFT JOIN f_conversation_entity AS c ON c.conversation_id = r.conversation_id
     """,
 )
 
 CSAT_ANSWER = Fact(
     name="f_csat_answer",
-    requires=("f_resolution", "f_conversation_channel"),
+    requires=("f_resolution", "f_conversation_entity"),
     sql="""
     SELECT a.record_id, a.at AS answered_at, a.conversation_id, a.score,
            r.record_id AS resolution_record_id, r.agent_id, r.team_id, c.channel_id
-    FROM s_csat AS a
+    FROM c_csat AS a
     LEFT JOIN f_resolution AS r
            ON r.conversation_id = a.conversation_id AND r.resolved_at <= a.at
-    LEFT JOIN f_conversation_channel AS c ON c.conversation_id = a.conversation_id
+    LEFT JOIN f_conversation_entity AS c ON c.conversation_id = a.conversation_id
     WHERE a.event = 'ANSWERED'
     QUALIFY row_number() OVER (
         PARTITION BY a.record_id ORDER BY r.resolved_at DESC NULLS LAST, r.record_id DESC NULLS LAST
@@ -101,22 +96,22 @@ CSAT_ANSWER = Fact(
 
 LABEL_ADDED = Fact(
     name="f_label_added",
-    requires=("f_conversation_channel",),
+    requires=("f_conversation_entity",),
     materialize=False,
     sql="""
     WITH added AS (
         SELECT 'topic' AS kind, t.record_id, t.at AS added_at, t.conversation_id,
                NULL AS message_id, t.agent_id, t.virtual_agent_id, t.team_id
-        FROM s_topic_applied AS t
+        FROM c_topic_applied AS t
         UNION ALL
         SELECT 'tag', g.record_id, g.at, m.conversation_id, g.message_id, g.agent_id,
                g.virtual_agent_id, g.team_id
-        FROM s_tag_applied AS g
-        LEFT JOIN s_message AS m ON m.message_id = g.message_id
+        FROM c_tag_applied AS g
+        LEFT JOIN c_message AS m ON m.message_id = g.message_id
     )
     SELECT a.*, c.channel_id
     FROM added AS a
-    LEFT JOIN f_conversation_channel AS c ON c.conversation_id = a.conversation_id
+    LEFT JOIN f_conversation_entity AS c ON c.conversation_id = a.conversation_id
     """,
 )
 
@@ -135,7 +130,6 @@ FIRST_RESOLUTION = Fact(
 )
 
 FACTS: tuple[Fact, ...] = (
-    CONVERSATION_CHANNEL,
     REPLY,
     RESOLUTION,
     CSAT_ANSWER,
