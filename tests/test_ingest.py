@@ -419,3 +419,17 @@ def test_cli_gzip_stdin_and_invalid_input(tmp_path: Path) -> None:
     assert "<stdin>:1: field 'score': must be an integer 1-5, got 5.0" in err
     done = cli("ingest", "--db", str(db), "--skip-invalid", "-", stdin=b"")
     assert done.returncode == 2 and b"--rejects" in done.stderr
+
+
+def test_unreadable_file_and_empty_input(store: Connection, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="cannot read"):
+        ingest_files(store, [str(tmp_path / "missing.ndjson")])
+    empty = tmp_path / "empty.ndjson"
+    empty.write_bytes(b"")
+    summary = ingest_files(store, [str(empty)], now=NOW)
+    assert (summary.total_stored, summary.rejected) == (0, 0)
+    truncated = tmp_path / "cut.ndjson.gz"
+    truncated.write_bytes(gzip.compress(EXAMPLE.read_bytes())[:-20])
+    with pytest.raises(InvalidInput, match="cannot read"):
+        ingest_files(store, [str(truncated)])
+    assert sum(record_counts(store).values()) == 0
