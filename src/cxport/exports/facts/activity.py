@@ -11,40 +11,57 @@ message's `at`.
 `f_range_contact`: the contacts with at least one such message, with what
 the Contacts export counts of them (`first_at`: the first inbound message,
 or the first message when none is inbound). The Contacts and Contact
-Attributes exports both read it, so their Contact Profile IDs agree.
+Attributes exports both read it, so their Contact Profile IDs agree. It
+counts per conversation first, so that one row per conversation (not per
+message) meets the conversation entity.
 """
 
 from __future__ import annotations
 
 from cxport.exports.facts import Fact
 
+# A conversation entity is on the selected channels (every one without a filter).
+_ON_CHANNELS = "(NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))"
+
 RANGE_MESSAGE = Fact(
     name="f_range_message",
     materialize=False,
-    sql="""
+    sql=f"""
     SELECT m.*, m."at" AS created_at,
            c.channel_id, c.contact_profile_id, c.url AS conversation_url
     FROM s_message AS m
     CROSS JOIN req AS r
     LEFT JOIN e_conversation AS c ON c.conversation_id = m.conversation_id
-    WHERE m."at" >= r.start_at AND m."at" < r.end_at
-      AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
+    WHERE m."at" >= r.start_at AND m."at" < r.end_at AND {_ON_CHANNELS}
     """,
 )
 
+# The messages of `f_range_message`, counted per conversation first (so that
+# only one row per conversation meets the conversation entity), then per contact.
 RANGE_CONTACT = Fact(
     name="f_range_contact",
-    requires=("f_range_message",),
-    sql="""
-    SELECT m.contact_profile_id,
-           coalesce(min(m.created_at) FILTER (WHERE m.direction = 'INBOUND'),
-                    min(m.created_at)) AS first_at,
-           count(DISTINCT m.conversation_id) AS conversations,
-           count(*) FILTER (WHERE m.direction = 'INBOUND') AS inbound,
-           count(*) FILTER (WHERE m.direction = 'OUTBOUND') AS outbound
-    FROM f_range_message AS m
-    WHERE m.contact_profile_id IS NOT NULL
-    GROUP BY m.contact_profile_id
+    sql=f"""
+    WITH per_conversation AS (
+        SELECT m.conversation_id,
+               min(m."at") FILTER (WHERE m.direction = 'INBOUND') AS first_inbound_at,
+               min(m."at") AS first_at,
+               count(*) FILTER (WHERE m.direction = 'INBOUND') AS inbound,
+               count(*) FILTER (WHERE m.direction = 'OUTBOUND') AS outbound
+        FROM s_message AS m
+        CROSS JOIN req AS r
+        WHERE m."at" >= r.start_at AND m."at" < r.end_at
+        GROUP BY m.conversation_id
+    )
+    SELECT c.contact_profile_id,
+           coalesce(min(p.first_inbound_at), min(p.first_at)) AS first_at,
+           count(*) AS conversations,
+           sum(p.inbound) AS inbound,
+           sum(p.outbound) AS outbound
+    FROM per_conversation AS p
+    CROSS JOIN req AS r
+    JOIN e_conversation AS c ON c.conversation_id = p.conversation_id
+    WHERE c.contact_profile_id IS NOT NULL AND {_ON_CHANNELS}
+    GROUP BY c.contact_profile_id
     """,
 )
 
