@@ -564,10 +564,6 @@ def test_the_pandas_written_head_copy_gives_the_subsets_messages(
 
 
 @needs_subset
-@pytest.mark.xfail(
-    reason="demo.py reads `SELECT max(at) FROM r_message`: `at` needs quoting in DuckDB 2",
-    strict=False,
-)
 def test_demo_runs_on_the_real_data(tmp_path: Path) -> None:
     from cxport.cli import main
 

@@ -103,7 +103,7 @@ def run_demo(
     try:
         summary = ingest_files(con, [str(records)])
         say(f"ingested {sum(summary.stored.values())} records into {db}")
-        row = con.execute("SELECT max(at) FROM r_message").fetchone()
+        row = con.execute('SELECT max("at") FROM r_message').fetchone()
         latest = row[0] if row and row[0] else dt.datetime.now(dt.UTC).replace(tzinfo=None)
         date_from, date_to = last_complete_month(latest)
         as_of = latest.replace(tzinfo=dt.UTC)
