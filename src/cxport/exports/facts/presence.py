@@ -58,27 +58,29 @@ AGENT_PRESENCE_TIME = Fact(
         SELECT agent_id, clipped_from, clipped_to FROM clipped
         WHERE status = 'AVAILABLE' AND clipped_to > clipped_from
     ),
+    -- One running sum carries both counts, the locked one in the high bits
+    -- (both are small and never negative): a windowed sum is the costly part.
     edges AS (
-        SELECT agent_id, clipped_from AS t, 1 AS d_available, 0 AS d_locked FROM available
+        SELECT agent_id, clipped_from AS t, 1 AS d FROM available
         UNION ALL
-        SELECT agent_id, clipped_to, -1, 0 FROM available
+        SELECT agent_id, clipped_to, -1 FROM available
         UNION ALL
-        SELECT s.agent_id, s.clipped_from, 0, 1 FROM f_range_session AS s
+        SELECT s.agent_id, s.clipped_from, 4294967296 FROM f_range_session AS s
         WHERE s.clipped_to > s.clipped_from AND s.agent_id IN (SELECT agent_id FROM available)
         UNION ALL
-        SELECT s.agent_id, s.clipped_to, 0, -1 FROM f_range_session AS s
+        SELECT s.agent_id, s.clipped_to, -4294967296 FROM f_range_session AS s
         WHERE s.clipped_to > s.clipped_from AND s.agent_id IN (SELECT agent_id FROM available)
     ),
     steps AS (
         -- Edges at one instant need no grouping: the segments between them are empty.
-        SELECT agent_id, t, lead(t) OVER w AS next_t,
-               sum(d_available) OVER w AS n_available, sum(d_locked) OVER w AS n_locked
+        SELECT agent_id, t, lead(t) OVER w AS next_t, sum(d) OVER w AS open_counts
         FROM edges
         WINDOW w AS (PARTITION BY agent_id ORDER BY t ROWS UNBOUNDED PRECEDING)
     ),
     utilized AS (
         SELECT agent_id, sum(cx_ms(t, next_t)) AS utilized_ms
-        FROM steps WHERE n_available > 0 AND n_locked > 0
+        FROM steps
+        WHERE open_counts % 4294967296 > 0 AND open_counts >= 4294967296
         GROUP BY agent_id
     ),
     totals AS (
