@@ -32,49 +32,76 @@ VIRTUAL_AGENTS = ExportDef(
     sql="""
     WITH activity AS (
         SELECT m.virtual_agent_id AS va_id, m.conversation_id, 'message' AS kind,
-               NULL AS message_id, NULL AS handover_reason, m.at AS act_at
+               NULL AS message_id, m.at AS act_at
         FROM s_message AS m
         WHERE m.source = 'VIRTUAL_AGENT' AND m.virtual_agent_id IS NOT NULL
         UNION ALL
         SELECT s.virtual_agent_id, s.conversation_id,
-               CASE WHEN s.status = 'RESOLVED' THEN 'resolved' ELSE 'handover' END,
-               NULL, s.handover_reason, s.at
+               CASE WHEN s.status = 'RESOLVED' THEN 'resolved' ELSE 'handover' END, NULL, s.at
         FROM s_status_change AS s
         WHERE s.virtual_agent_id IS NOT NULL
           AND (s.status = 'RESOLVED'
                OR (s.status = 'NEW' AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION'))
         UNION ALL
-        SELECT t.virtual_agent_id, t.conversation_id, 'topic', NULL, NULL, t.at
+        SELECT s.virtual_agent_id, s.conversation_id, 'handover_error', NULL, s.at
+        FROM s_status_change AS s
+        WHERE s.virtual_agent_id IS NOT NULL AND s.status = 'NEW'
+          AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION' AND s.handover_reason = 'ERROR'
+        UNION ALL
+        SELECT t.virtual_agent_id, t.conversation_id, 'topic', NULL, t.at
         FROM s_topic_applied AS t
         WHERE t.virtual_agent_id IS NOT NULL
         UNION ALL
-        SELECT g.virtual_agent_id, m.conversation_id, 'tag', g.message_id, NULL, g.at
+        SELECT g.virtual_agent_id, m.conversation_id, 'tag', g.message_id, g.at
         FROM s_tag_applied AS g
         LEFT JOIN s_message AS m ON m.message_id = g.message_id
         WHERE g.virtual_agent_id IS NOT NULL
     ),
     in_scope AS (
-        SELECT a.*, c.channel_id
+        SELECT a.va_id, a.conversation_id, a.kind, a.message_id, c.channel_id
         FROM activity AS a
         CROSS JOIN req AS r
         LEFT JOIN e_conversation AS c ON c.conversation_id = a.conversation_id
         WHERE a.act_at >= r.start_at AND a.act_at < r.end_at
           AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
     ),
-    per_channel AS (
-        SELECT va_id, channel_id,
-               count(DISTINCT conversation_id) FILTER (WHERE kind = 'message') AS total_conversations,
-               count(DISTINCT conversation_id) FILTER (WHERE kind = 'handover') AS handover_to_agent,
-               count(DISTINCT conversation_id)
-                   FILTER (WHERE kind = 'handover' AND handover_reason = 'ERROR')
-                   AS handover_due_to_error,
-               count(DISTINCT conversation_id) FILTER (WHERE kind = 'resolved') AS resolved,
-               count(DISTINCT conversation_id) FILTER (WHERE kind = 'topic')
-                   AS conversations_with_topic,
-               count(DISTINCT message_id) FILTER (WHERE kind = 'tag') AS messages_tagged,
-               count(*) FILTER (WHERE kind = 'tag') AS tags_applied
-        FROM in_scope
+    -- Distinct conversations per kind, counted once each (one grouping, not one
+    -- distinct count per column).
+    conversations AS (
+        SELECT va_id, channel_id, kind, count(*) AS n
+        FROM (
+            SELECT DISTINCT va_id, channel_id, kind, conversation_id
+            FROM in_scope WHERE kind <> 'tag'
+        ) AS d
+        GROUP BY va_id, channel_id, kind
+    ),
+    tags AS (
+        SELECT va_id, channel_id, count(DISTINCT message_id) AS messages_tagged,
+               count(*) AS tags_applied
+        FROM in_scope WHERE kind = 'tag'
         GROUP BY va_id, channel_id
+    ),
+    per_channel AS (
+        SELECT coalesce(c.va_id, t.va_id) AS va_id, coalesce(c.channel_id, t.channel_id) AS channel_id,
+               coalesce(c.total_conversations, 0) AS total_conversations,
+               coalesce(c.handover_to_agent, 0) AS handover_to_agent,
+               coalesce(c.handover_due_to_error, 0) AS handover_due_to_error,
+               coalesce(c.resolved, 0) AS resolved,
+               coalesce(c.conversations_with_topic, 0) AS conversations_with_topic,
+               coalesce(t.messages_tagged, 0) AS messages_tagged,
+               coalesce(t.tags_applied, 0) AS tags_applied
+        FROM (
+            SELECT va_id, channel_id,
+                   sum(n) FILTER (WHERE kind = 'message') AS total_conversations,
+                   sum(n) FILTER (WHERE kind = 'handover') AS handover_to_agent,
+                   sum(n) FILTER (WHERE kind = 'handover_error') AS handover_due_to_error,
+                   sum(n) FILTER (WHERE kind = 'resolved') AS resolved,
+                   sum(n) FILTER (WHERE kind = 'topic') AS conversations_with_topic
+            FROM conversations
+            GROUP BY va_id, channel_id
+        ) AS c
+        FULL JOIN tags AS t
+          ON t.va_id = c.va_id AND t.channel_id IS NOT DISTINCT FROM c.channel_id
     )
     SELECT p.va_id AS agent_id, v.name AS agent_name, ch.medium, ch.name AS channel,
            ch.display_name AS channel_display_name, p.total_conversations, p.handover_to_agent,
