@@ -97,15 +97,18 @@ WITH latest AS (
     SELECT conversation_id, arg_max(status, ("at", record_id)) AS status
     FROM s_status_change GROUP BY conversation_id
 ),
-named AS (
-    SELECT conversation_id FROM s_conversation
-    UNION SELECT conversation_id FROM s_message
+-- Conversations without any status change are NEW: the few named only by
+-- their entity or messages.
+unchanged AS (
+    SELECT DISTINCT conversation_id FROM (
+        SELECT conversation_id FROM s_conversation
+        UNION ALL SELECT conversation_id FROM s_message
+    ) AS named
+    WHERE NOT EXISTS (SELECT 1 FROM latest WHERE latest.conversation_id = named.conversation_id)
 )
 SELECT conversation_id FROM (
     SELECT conversation_id FROM latest WHERE status <> 'RESOLVED'
-    UNION
-    SELECT conversation_id FROM named
-    WHERE conversation_id NOT IN (SELECT conversation_id FROM latest)
+    UNION ALL SELECT conversation_id FROM unchanged
 ) AS open_
 WHERE {_ON_CHANNELS}
 """
@@ -118,6 +121,13 @@ def query(where: str, order_by: str) -> str:
         SELECT c.* FROM f_conversation AS c CROSS JOIN req AS r
         WHERE ({where})
           AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
+    ),
+    -- The latest version of the rows' contacts only (there are many contacts).
+    contacts AS (
+        SELECT * FROM s_contact
+        WHERE contact_profile_id IN (SELECT contact_profile_id FROM rows_)
+        QUALIFY row_number() OVER (
+            PARTITION BY contact_profile_id ORDER BY "at" DESC, record_id DESC) = 1
     ),
     applied AS (
         SELECT t.conversation_id, t.topic_id, t.applied_at, tp.name
@@ -169,7 +179,7 @@ def query(where: str, order_by: str) -> str:
            c.csat_score, c.csat_status, c.csat_follow_up_question, c.csat_follow_up_answer
     FROM rows_ AS c
     LEFT JOIN e_channel AS ch ON ch.channel_id = c.channel_id
-    LEFT JOIN e_contact AS ct ON ct.contact_profile_id = c.contact_profile_id
+    LEFT JOIN contacts AS ct ON ct.contact_profile_id = c.contact_profile_id
     LEFT JOIN e_agent AS la ON la.agent_id = c.last_status_change_agent_id
     LEFT JOIN e_team AS lt ON lt.team_id = c.last_status_change_team_id
     LEFT JOIN e_agent AS ra ON ra.agent_id = c.last_resolution_agent_id

@@ -39,12 +39,15 @@ WITH lk AS (
     SELECT record_id, "at", conversation_id, agent_id, team_id
     FROM c_lock WHERE agent_id IS NOT NULL
 ),
+-- What ends a session comes after its lock: the agents' streams from the
+-- first lock in scope on.
 by_agent AS (
     SELECT agent_id, record_id, "at", 1 AS rk, 'lock' AS kind
-    FROM s_lock WHERE agent_id IS NOT NULL
+    FROM s_lock WHERE agent_id IS NOT NULL AND "at" >= (SELECT min("at") FROM lk)
     UNION ALL
     SELECT agent_id, record_id, "at", 4 AS rk, 'presence' AS kind
-    FROM s_presence WHERE status IN ('AWAY', 'OFFLINE')
+    FROM s_presence
+    WHERE status IN ('AWAY', 'OFFLINE') AND "at" >= (SELECT min("at") FROM lk)
 ),
 by_conversation AS (
     SELECT conversation_id, record_id, "at", 1 AS rk, agent_id, 'lock' AS kind FROM lk

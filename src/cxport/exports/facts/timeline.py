@@ -126,7 +126,7 @@ GROUP BY conversation_id
 
 # Last Updated: every record naming the conversation or one of its messages,
 # except lock/unlock (messages and status changes come from their own
-# aggregates).
+# aggregates). Message events are scoped by the join with `c_message`.
 _TOUCHED = """
 SELECT conversation_id, max("at") AS last_at
 FROM (
@@ -136,9 +136,9 @@ FROM (
     UNION ALL
     SELECT m.conversation_id, x.at
     FROM (
-        SELECT message_id, "at" FROM c_message_deleted
-        UNION ALL SELECT message_id, "at" FROM c_tag_applied
-        UNION ALL SELECT message_id, "at" FROM c_tag_removed
+        SELECT message_id, "at" FROM s_message_deleted
+        UNION ALL SELECT message_id, "at" FROM s_tag_applied
+        UNION ALL SELECT message_id, "at" FROM s_tag_removed
     ) AS x
     JOIN c_message AS m ON m.message_id = x.message_id
 ) AS t
