@@ -15,7 +15,7 @@ AGENT_PRESENCE = ExportDef(
         user_id     | User ID                | ID do usuário                  | id
         user_name   | User Name              | Nome do usuário                | text
         user_email  | User Email Address     | Endereço de e-mail do usuário  | text
-        status      | Type                   | Tipo                           | text
+        status      | Type                   | Tipo                           | code
         away_state  | Away State             | Estado ausente                 | text
         from_at     | From                   | De                             | timestamp
         to_at       | To                     | Para                           | timestamp

@@ -17,7 +17,7 @@ VIRTUAL_AGENTS = ExportDef(
         """
         agent_id                 | Agent ID                       | ID do agente                    | id
         agent_name               | Agent Name                     | Nome do agente                  | text
-        medium                   | Medium                         | Médio                           | text
+        medium                   | Medium                         | Médio                           | code
         channel                  | Channel                        | Canal                           | text
         channel_display_name     | Channel Display Name           | Nome de exibição do canal       | text
         total_conversations      | Total Conversations            | Total de conversas              | count
