@@ -26,6 +26,13 @@ TOPICS = ExportDef(
         """
     ),
     facts=("f_conversation_topic",),
+    # Topics at the snapshot are needed only for conversations given one in range.
+    scope="""
+    SELECT DISTINCT a.conversation_id
+    FROM s_topic_applied AS a
+    CROSS JOIN req AS r
+    WHERE a."at" >= r.start_at AND a."at" < r.end_at
+    """,
     sql="""
     WITH applied AS (
         SELECT DISTINCT a.topic_id, a.conversation_id, c.channel_id
