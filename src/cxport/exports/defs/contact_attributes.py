@@ -27,12 +27,13 @@ CONTACT_ATTRIBUTES = ExportDef(
     facts=("f_range_contact",),
     sql="""
     WITH current_value AS (
-        SELECT x.contact_profile_id, x.attribute_id, x.value
+        -- The latest event of each pair (`at`, then record id); a struct, so that
+        -- a latest `null` (cleared) value is kept, not skipped.
+        SELECT x.contact_profile_id, x.attribute_id,
+               arg_max({'value': x.value}, (x."at", x.record_id)).value AS value
         FROM s_contact_attribute AS x
         WHERE x.contact_profile_id IN (SELECT contact_profile_id FROM f_range_contact)
-        QUALIFY row_number() OVER (
-            PARTITION BY x.contact_profile_id, x.attribute_id ORDER BY x."at" DESC, x.record_id DESC
-        ) = 1
+        GROUP BY x.contact_profile_id, x.attribute_id
     )
     SELECT v.contact_profile_id, ct.primary_identifier AS contact_primary,
            ct.secondary_identifier AS contact_secondary, v.attribute_id,
