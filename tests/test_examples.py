@@ -38,6 +38,8 @@ def test_example_export_is_byte_exact(expected: Path, example_db: Path, tmp_path
     export, _, rest = expected.name.partition(".")
     lang = "pt-BR" if rest == "pt-BR.csv" else "en"
     out = tmp_path / "out.csv"
-    done = cxport("export", export, "--db", str(example_db), *ARGS, "--lang", lang, "--output", str(out))
+    done = cxport(
+        "export", export, "--db", str(example_db), *ARGS, "--lang", lang, "--output", str(out)
+    )
     assert done.returncode == 0, done.stderr.decode()
     assert out.read_bytes().decode() == expected.read_bytes().decode()

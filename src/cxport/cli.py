@@ -185,12 +185,18 @@ def export_cmd(
 @click.option("--conversations", type=click.IntRange(min=0), default=5000, show_default=True)
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day.")
 @click.option("--days", type=click.IntRange(min=1), default=35, show_default=True)
-def simulate_cmd(out: str, seed: int, conversations: int, start: dt.datetime | None, days: int) -> None:
+def simulate_cmd(
+    out: str, seed: int, conversations: int, start: dt.datetime | None, days: int
+) -> None:
     """Write the records of a simulated messaging operation."""
     from cxport.simulate import simulate
 
     summary = simulate(
-        out, seed=seed, conversations=conversations, start=start.date() if start else None, days=days
+        out,
+        seed=seed,
+        conversations=conversations,
+        start=start.date() if start else None,
+        days=days,
     )
     if out != "-":
         total = sum(summary.records.values())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from cxport.exports import ExportRequest, ExportResult, run_export
+from cxport.exports import ExportRequest, ExportResult, run_exports
 from cxport.store import open_store
 
 DEMO_TZ = "America/Sao_Paulo"
@@ -107,9 +107,8 @@ def run_demo(
         latest = row[0] if row and row[0] else dt.datetime.now(dt.UTC).replace(tzinfo=None)
         date_from, date_to = last_complete_month(latest)
         as_of = latest.replace(tzinfo=dt.UTC)
-        results = []
-        for definition in EXPORTS:
-            request = ExportRequest(
+        requests = [
+            ExportRequest(
                 export=definition.name,
                 date_from=date_from,
                 date_to=date_to,
@@ -117,9 +116,10 @@ def run_demo(
                 as_of=as_of,
                 request_id="demo",
             )
-            path = out_dir / request.file_name()
-            result = run_export(con, request, path)
-            results.append(DemoRow(result, headline(definition.name, path)))
+            for definition in EXPORTS
+        ]
+        done = run_exports(con, [(r, out_dir / r.file_name()) for r in requests])
+        results = [DemoRow(r, headline(r.export, Path(r.output))) for r in done]
     finally:
         con.close()
     return results

@@ -1,6 +1,6 @@
 """The twelve exports: definitions (data), derived facts, the writer, the runner."""
 
 from cxport.exports.request import ExportRequest
-from cxport.exports.runner import ExportResult, run_export
+from cxport.exports.runner import ExportResult, run_export, run_exports
 
-__all__ = ["ExportRequest", "ExportResult", "run_export"]
+__all__ = ["ExportRequest", "ExportResult", "run_export", "run_exports"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -88,24 +88,65 @@ def prepare(
     return ctx
 
 
+def _run_group(
+    store: duckdb.DuckDBPyConnection,
+    shared: ExportRequest,
+    as_of: dt.datetime,
+    jobs: Sequence[tuple[ExportRequest, str | Path]],
+    scope: str | None,
+) -> list[ExportResult]:
+    """Exports that share `shared`'s snapshot and request tables, on one cursor."""
+    definitions = [export_def(request.export) for request, _ in jobs]
+    results = []
+    con = store.cursor()  # its own temporary views and helpers
+    try:
+        with _memory_limit(con, EXPORT_MEMORY_LIMIT):
+            ctx = prepare(con, shared, as_of, base=store, scope=scope)
+            define_facts(con, [f for d in definitions for f in d.facts], ctx)
+            for definition, (request, output) in zip(definitions, jobs, strict=True):
+                spec = FileSpec(request.format, request.lang, request.bom, request.formula_guard)
+                rows, size = write(con, definition.columns, definition.sql, spec, output)
+                rid = request.request_id or uuid.uuid4().hex[:12]
+                results.append(ExportResult(request.export, rows, size, str(output), as_of, rid))
+    finally:
+        con.close()
+    return results
+
+
 def run_export(
     store: duckdb.DuckDBPyConnection,
     request: ExportRequest,
     output: str | Path,
     now: dt.datetime | None = None,
 ) -> ExportResult:
-    """Compute `request` on the store and write it to `output` (`-`: stdout)."""
-    definition = export_def(request.export)
-    as_of = request.as_of_utc(now)
-    con = store.cursor()  # its own temporary views and helpers
-    try:
-        with _memory_limit(con, EXPORT_MEMORY_LIMIT):
-            ctx = prepare(con, request, as_of, base=store, scope=definition.scope)
-            define_facts(con, definition.facts, ctx)
-            spec = FileSpec(request.format, request.lang, request.bom, request.formula_guard)
-            rows, size = write(con, definition.columns, definition.sql, spec, output)
-    finally:
-        con.close()
-    return ExportResult(
-        request.export, rows, size, str(output), as_of, request.request_id or uuid.uuid4().hex[:12]
-    )
+    """Compute `request` on the store and write it to `output` (`-`: stdout).
+
+    Facts are computed only for the conversations the export can show (its scope).
+    """
+    scope = export_def(request.export).scope
+    return _run_group(store, request, request.as_of_utc(now), [(request, output)], scope)[0]
+
+
+def _shared_key(request: ExportRequest) -> ExportRequest:
+    """What exports must have in common to share one snapshot and its facts."""
+    return replace(request, export="", lang="en", format="csv", bom=False, formula_guard=True,
+                   request_id="")  # fmt: skip
+
+
+def run_exports(
+    store: duckdb.DuckDBPyConnection,
+    jobs: Sequence[tuple[ExportRequest, str | Path]],
+    now: dt.datetime | None = None,
+) -> list[ExportResult]:
+    """Several exports; those of the same request (workspace, range, zone, channels,
+    `as_of`) share one snapshot and build each derived fact once, over every
+    conversation (no per-export scope), so "all twelve" costs far less than
+    twelve runs. The files are the same bytes `run_export` writes.
+    """
+    groups: dict[ExportRequest, list[tuple[ExportRequest, str | Path]]] = {}
+    for request, output in jobs:
+        groups.setdefault(_shared_key(request), []).append((request, output))
+    results: list[ExportResult] = []
+    for shared, members in groups.items():
+        results += _run_group(store, shared, shared.as_of_utc(now), members, scope=None)
+    return results

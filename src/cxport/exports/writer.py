@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from cxport.exports.catalogue import Column, ColType
+from cxport.exports.catalogue import ColType, Column
 
 BOM = "\ufeff".encode()
 
@@ -102,7 +102,9 @@ def write(
         if spec.format == "parquet":
             options = "FORMAT parquet, COMPRESSION zstd"
         else:
-            options = "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\n'"
+            options = (
+                "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\n'"
+            )
         sql = f"COPY ({select}) TO '{tmp.as_posix()}' ({options})"
         result = con.execute(sql).fetchone()
         rows = int(result[0]) if result else 0

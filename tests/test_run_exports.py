@@ -1,0 +1,89 @@
+"""Several exports of one request share a snapshot and its facts, with the same bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from cxport.exports import ExportRequest, run_export, run_exports
+from cxport.exports.defs import EXPORTS
+from cxport.ingest import ingest_files
+from cxport.simulate import simulate
+from cxport.store import open_store
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples" / "basic.ndjson"
+
+
+def _store(tmp_path: Path, source: Path) -> Path:
+    db = tmp_path / "store.duckdb"
+    con = open_store(db)
+    try:
+        ingest_files(con, [str(source)])
+    finally:
+        con.close()
+    return db
+
+
+def _requests(date_from: str, date_to: str, **kw: object) -> list[ExportRequest]:
+    return [
+        ExportRequest(
+            export=d.name,
+            date_from=dt.date.fromisoformat(date_from),
+            date_to=dt.date.fromisoformat(date_to),
+            tz="America/Sao_Paulo",
+            as_of=dt.datetime(2024, 6, 22, 12, tzinfo=dt.UTC),
+            **kw,  # type: ignore[arg-type]
+        )
+        for d in EXPORTS
+    ]
+
+
+def _same_bytes(db: Path, requests: list[ExportRequest], tmp_path: Path) -> None:
+    con = open_store(db)
+    try:
+        one_by_one = []
+        for i, r in enumerate(requests):
+            out = tmp_path / f"single-{i}-{r.export}.csv"
+            run_export(con, r, out)
+            one_by_one.append(out.read_bytes())
+        jobs = [(r, tmp_path / f"batch-{i}-{r.export}.csv") for i, r in enumerate(requests)]
+        results = run_exports(con, jobs)
+    finally:
+        con.close()
+    assert [r.export for r in results] == [r.export for r in requests]
+    for (request, out), expected in zip(jobs, one_by_one, strict=True):
+        assert out.read_bytes() == expected, request.export
+
+
+def test_all_twelve_together_equal_one_by_one_on_the_worked_example(tmp_path: Path) -> None:
+    db = _store(tmp_path, EXAMPLE)
+    _same_bytes(db, _requests("2024-06-19", "2024-06-21"), tmp_path)
+
+
+@pytest.mark.parametrize("channels", [(), ("ch-wa",)])
+def test_all_twelve_together_equal_one_by_one_on_a_simulated_workspace(
+    tmp_path: Path, channels: tuple[str, ...]
+) -> None:
+    records = tmp_path / "sim.ndjson"
+    simulate(records, seed=5, conversations=800, start=dt.date(2024, 5, 1), days=35)
+    db = _store(tmp_path, records)
+    con = open_store(db)
+    try:
+        some_channel = con.execute("SELECT min(channel_id) FROM r_channel").fetchone()
+    finally:
+        con.close()
+    chosen = (some_channel[0],) if channels and some_channel else ()
+    requests = _requests("2024-05-10", "2024-05-20", channels=chosen)
+    requests += _requests("2024-05-10", "2024-05-20", lang="pt-BR")[:3]
+    _same_bytes(db, requests, tmp_path)
+
+
+def test_requests_of_different_ranges_are_not_mixed(tmp_path: Path) -> None:
+    db = _store(tmp_path, EXAMPLE)
+    requests = [
+        *_requests("2024-06-19", "2024-06-19")[:3],
+        *_requests("2024-06-20", "2024-06-21")[:3],
+    ]
+    _same_bytes(db, requests, tmp_path)
