@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import importlib
 import json
 import random
 import subprocess
@@ -433,3 +434,17 @@ def test_unreadable_file_and_empty_input(store: Connection, tmp_path: Path) -> N
     with pytest.raises(InvalidInput, match="cannot read"):
         ingest_files(store, [str(truncated)])
     assert sum(record_counts(store).values()) == 0
+
+
+def test_duplicate_search_in_partitions(store: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    commit = importlib.import_module("cxport.ingest.commit")  # the module, not the function
+    monkeypatch.setattr(commit, "DEDUPE_PARTITION_ROWS", 2)  # 4 lines: 3 partitions
+    summary = ingest_bytes(
+        store, ndjson(rec("team"), rec("agent", "r2"), rec("team"), rec("team")), now=NOW
+    )
+    assert (summary.stored, summary.duplicates) == ({"team": 1, "agent": 1}, 2)
+    data = ndjson(
+        rec("message", "m1"), rec("message", "m2"), rec("team", "t9"), rec("team", "t9", name="x")
+    )
+    exc = invalid(store, data, source="f")
+    assert [p.split(": field ")[0] for p in exc.problems] == ["f:1", "f:2", "f:3", "f:4"]

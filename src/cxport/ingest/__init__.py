@@ -17,14 +17,14 @@ from typing import IO
 
 from cxport.errors import InvalidInput, UsageError
 from cxport.ingest.batch import Batch
-from cxport.ingest.commit import BatchResult, commit
+from cxport.ingest.commit import MAX_WARNINGS, BatchResult, commit
 from cxport.ingest.problems import write_rejects
 from cxport.ingest.reader import DEFAULT_CHUNK_BYTES, LineReader, Source, bytes_source, open_source
 from cxport.store import Connection
 
 __all__ = ["DEFAULT_CHUNK_BYTES", "BatchResult", "IngestSummary", "ingest_bytes", "ingest_files"]
 
-INGEST_MEMORY_LIMIT = "1GB"
+INGEST_MEMORY_LIMIT = "768MB"
 
 
 @dataclass
@@ -48,7 +48,7 @@ class IngestSummary:
             self.stored[t] = self.stored.get(t, 0) + n
         self.duplicates += r.duplicates
         self.rejected += r.rejected
-        self.warnings.extend(r.warnings[: max(0, 100 - len(self.warnings))])
+        self.warnings.extend(r.warnings[: max(0, MAX_WARNINGS - len(self.warnings))])
         self.warning_count += r.warning_count
 
 

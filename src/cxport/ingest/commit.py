@@ -21,6 +21,7 @@ from cxport.records import BY_NAME
 from cxport.store import to_utc_naive
 
 MAX_WARNINGS = 100
+DEDUPE_PARTITION_ROWS = 4_000_000  # rows per partition of the duplicate search
 FUTURE_MARGIN = dt.timedelta(days=1)
 
 
@@ -95,10 +96,11 @@ def _conflicts(b: Batch) -> None:
     )
     # Within the batch: ids seen twice are found by their 64-bit hash first
     # (an integer GROUP BY is much cheaper than one on strings), then checked.
+    _repeated_hashes(b, "record_id", "ingest_ids")
     b.run(
         "CREATE OR REPLACE TEMP TABLE ingest_twice AS SELECT lineno, record_id, content_hash"
-        " FROM ingest_ids ANTI JOIN ingest_stored USING (lineno) WHERE hash(record_id) IN"
-        " (SELECT hash(record_id) AS h FROM ingest_ids GROUP BY h HAVING count(*) > 1)"
+        " FROM ingest_ids ANTI JOIN ingest_stored USING (lineno)"
+        " WHERE hash(record_id) IN (SELECT h FROM ingest_repeated)"
     )
     b.run(
         "CREATE OR REPLACE TEMP TABLE ingest_groups AS SELECT record_id, min(lineno) AS first,"
@@ -116,7 +118,7 @@ def _conflicts(b: Batch) -> None:
         " JOIN ingest_twice b ON a.record_id = b.record_id AND a.content_hash <> b.content_hash"
         " GROUP BY a.lineno, a.record_id"
     )
-    for name in ("ingest_stored", "ingest_twice", "ingest_groups"):
+    for name in ("ingest_stored", "ingest_twice", "ingest_groups", "ingest_repeated"):
         b.run(f"DROP TABLE {name}")
     if "message" in b.staged:
         _message_ids(b)
@@ -131,6 +133,21 @@ def _conflicts(b: Batch) -> None:
                 f"INSERT INTO ingest_raw SELECT lineno, raw FROM {stage_table(t)}"
                 " SEMI JOIN ingest_errs USING (lineno) ANTI JOIN ingest_raw USING (lineno)"
             )
+
+
+def _repeated_hashes(b: Batch, column: str, source: str) -> None:
+    """`ingest_repeated` (h): the hashes of `column` seen more than once in `source`.
+
+    In partitions of the hash space, so that the aggregate of a batch of any
+    size fits the memory limit (DuckDB cannot spill all of a big one).
+    """
+    parts = max(1, b.lines // DEDUPE_PARTITION_ROWS + 1)
+    b.run("CREATE OR REPLACE TEMP TABLE ingest_repeated (h UBIGINT)")
+    for i in range(parts):
+        b.run(
+            f"INSERT INTO ingest_repeated SELECT h FROM (SELECT hash({column}) AS h FROM {source})"
+            f" WHERE h % {parts} = {i} GROUP BY h HAVING count(*) > 1"
+        )
 
 
 def _message_ids(b: Batch) -> None:
@@ -149,10 +166,10 @@ def _message_ids(b: Batch) -> None:
         [b.workspace],
     )
     # In the batch: message ids seen twice, found by hash first (see ingest_twice).
+    _repeated_hashes(b, "message_id", "ingest_mids")
     b.run(
         "CREATE OR REPLACE TEMP TABLE ingest_mids2 AS SELECT * FROM ingest_mids"
-        " WHERE hash(message_id) IN (SELECT hash(message_id) AS h FROM ingest_mids"
-        " GROUP BY h HAVING count(*) > 1)"
+        " WHERE hash(message_id) IN (SELECT h FROM ingest_repeated)"
     )
     b.run(
         "INSERT INTO ingest_errs SELECT a.lineno, 'message_id', 'message_id '"
@@ -162,6 +179,7 @@ def _message_ids(b: Batch) -> None:
         " GROUP BY a.lineno, a.message_id"
     )
     b.run("DROP TABLE ingest_mids2")
+    b.run("DROP TABLE ingest_repeated")
     b.run("DROP VIEW ingest_mids")
 
 
