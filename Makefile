@@ -1,7 +1,7 @@
 # One task file. `make` (= `make check`) runs exactly what CI runs.
 UV ?= $(shell command -v uv >/dev/null 2>&1 && echo uv || echo "python3 -m uv")
 
-.PHONY: check setup lint typecheck test bench-smoke demo bench fmt
+.PHONY: check setup lint typecheck test bench-smoke demo bench fmt docs
 
 check: setup lint typecheck test bench-smoke
 
@@ -32,3 +32,6 @@ bench:
 
 demo: setup
 	$(UV) run cxport demo
+
+docs:
+	$(UV) run python -m cxport.exports.catalogue_doc > docs/exports.md

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from cxport.errors import CxportError, InvalidInput, UsageError
+from cxport.exports.defs import EXPORTS
 
 
 @click.group()
@@ -107,11 +108,7 @@ def ingest_cmd(
         )
 
 
-EXPORT_NAMES = (
-    "resolved-conversations", "open-conversations", "messages", "teams", "contacts", "topics",
-    "tags", "agent-presence", "agent-metrics", "response-times", "virtual-agents",
-    "contact-attributes",
-)  # fmt: skip
+EXPORT_NAMES = tuple(d.name for d in EXPORTS)
 
 
 @main.command("export")

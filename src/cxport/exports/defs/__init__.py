@@ -16,19 +16,20 @@ from cxport.exports.defs.teams import TEAMS
 from cxport.exports.defs.topics import TOPICS
 from cxport.exports.defs.virtual_agents import VIRTUAL_AGENTS
 
+# In the order of exports.md.
 EXPORTS: tuple[ExportDef, ...] = (
     RESOLVED_CONVERSATIONS,
     OPEN_CONVERSATIONS,
-    AGENT_PRESENCE,
-    AGENT_METRICS,
-    TEAMS,
-    VIRTUAL_AGENTS,
     MESSAGES,
-    RESPONSE_TIMES,
+    TEAMS,
     CONTACTS,
-    CONTACT_ATTRIBUTES,
     TOPICS,
     TAGS,
+    AGENT_PRESENCE,
+    AGENT_METRICS,
+    RESPONSE_TIMES,
+    VIRTUAL_AGENTS,
+    CONTACT_ATTRIBUTES,
 )
 
 BY_NAME: dict[str, ExportDef] = {e.name: e for e in EXPORTS}
