@@ -190,8 +190,12 @@ RECORD_TYPES: tuple[RecordType, ...] = (
     ),
     RecordType("lock", (_id("conversation_id"), ACTOR_AGENT, ACTOR_VA, TEAM)),
     RecordType("unlock", (_id("conversation_id"), ACTOR_AGENT, ACTOR_VA)),
-    RecordType("topic_applied", (_id("conversation_id"), _id("topic_id"), ACTOR_AGENT, ACTOR_VA, TEAM)),
-    RecordType("topic_removed", (_id("conversation_id"), _id("topic_id"), ACTOR_AGENT, ACTOR_VA, TEAM)),
+    RecordType(
+        "topic_applied", (_id("conversation_id"), _id("topic_id"), ACTOR_AGENT, ACTOR_VA, TEAM)
+    ),
+    RecordType(
+        "topic_removed", (_id("conversation_id"), _id("topic_id"), ACTOR_AGENT, ACTOR_VA, TEAM)
+    ),
     RecordType("tag_applied", (_id("message_id"), _id("tag_id"), ACTOR_AGENT, ACTOR_VA, TEAM)),
     RecordType("tag_removed", (_id("message_id"), _id("tag_id"), ACTOR_AGENT, ACTOR_VA, TEAM)),
     RecordType(
@@ -239,38 +243,90 @@ OTHER_TYPE_RANK = 4
 CrossRule = tuple[tuple[str, ...], str, str, str]
 
 CROSS_RULES: tuple[CrossRule, ...] = (
-    (("message",), "outbound_message_type IS NOT NULL AND direction <> 'OUTBOUND'",
-     "outbound_message_type", "only allowed on OUTBOUND messages"),
-    (("message",), "system_user_type IS NOT NULL AND source <> 'SYSTEM'",
-     "system_user_type", "only allowed when source is SYSTEM"),
-    (("message",), "source = 'AGENT' AND agent_id IS NULL",
-     "agent_id", "required when source is AGENT"),
-    (("message",), "source = 'VIRTUAL_AGENT' AND virtual_agent_id IS NULL",
-     "virtual_agent_id", "required when source is VIRTUAL_AGENT"),
-    (("status_change",),
-     "(agent_id IS NOT NULL)::INT + (virtual_agent_id IS NOT NULL)::INT + coalesce(system, false)::INT <> 1",
-     "agent_id", "exactly one actor is required: agent_id, virtual_agent_id or system: true"),
-    (("status_change",), "initiated_by IS NOT NULL AND status <> 'NEW'",
-     "initiated_by", "only allowed when status is NEW"),
-    (("status_change",),
-     "handover_reason IS NOT NULL AND coalesce(initiated_by, '') <> 'VA_HANDED_OVER_CONVERSATION'",
-     "handover_reason", "only allowed with initiated_by VA_HANDED_OVER_CONVERSATION"),
-    (("status_change",), "status = 'RESOLVED' AND resolved_by IS NULL",
-     "resolved_by", "required when status is RESOLVED"),
-    (("status_change",), "status = 'RESOLVED' AND resolve_trigger IS NULL",
-     "resolve_trigger", "required when status is RESOLVED"),
-    (("status_change",),
-     "status <> 'RESOLVED' AND (resolved_by IS NOT NULL OR resolve_trigger IS NOT NULL "
-     "OR resolve_reason IS NOT NULL OR resolve_comment IS NOT NULL)",
-     "resolved_by", "resolution fields are only allowed when status is RESOLVED"),
-    (("lock", "unlock"), "(agent_id IS NULL) = (virtual_agent_id IS NULL)",
-     "agent_id", "exactly one of agent_id or virtual_agent_id is required"),
-    (("topic_applied", "topic_removed", "tag_applied", "tag_removed"),
-     "agent_id IS NOT NULL AND virtual_agent_id IS NOT NULL",
-     "agent_id", "at most one actor: agent_id or virtual_agent_id"),
+    (
+        ("message",),
+        "outbound_message_type IS NOT NULL AND direction <> 'OUTBOUND'",
+        "outbound_message_type",
+        "only allowed on OUTBOUND messages",
+    ),
+    (
+        ("message",),
+        "system_user_type IS NOT NULL AND source <> 'SYSTEM'",
+        "system_user_type",
+        "only allowed when source is SYSTEM",
+    ),
+    (
+        ("message",),
+        "source = 'AGENT' AND agent_id IS NULL",
+        "agent_id",
+        "required when source is AGENT",
+    ),
+    (
+        ("message",),
+        "source = 'VIRTUAL_AGENT' AND virtual_agent_id IS NULL",
+        "virtual_agent_id",
+        "required when source is VIRTUAL_AGENT",
+    ),
+    (
+        ("status_change",),
+        "(agent_id IS NOT NULL)::INT + (virtual_agent_id IS NOT NULL)::INT + coalesce(system, false)::INT <> 1",
+        "agent_id",
+        "exactly one actor is required: agent_id, virtual_agent_id or system: true",
+    ),
+    (
+        ("status_change",),
+        "initiated_by IS NOT NULL AND status <> 'NEW'",
+        "initiated_by",
+        "only allowed when status is NEW",
+    ),
+    (
+        ("status_change",),
+        "handover_reason IS NOT NULL AND coalesce(initiated_by, '') <> 'VA_HANDED_OVER_CONVERSATION'",
+        "handover_reason",
+        "only allowed with initiated_by VA_HANDED_OVER_CONVERSATION",
+    ),
+    (
+        ("status_change",),
+        "status = 'RESOLVED' AND resolved_by IS NULL",
+        "resolved_by",
+        "required when status is RESOLVED",
+    ),
+    (
+        ("status_change",),
+        "status = 'RESOLVED' AND resolve_trigger IS NULL",
+        "resolve_trigger",
+        "required when status is RESOLVED",
+    ),
+    (
+        ("status_change",),
+        "status <> 'RESOLVED' AND (resolved_by IS NOT NULL OR resolve_trigger IS NOT NULL "
+        "OR resolve_reason IS NOT NULL OR resolve_comment IS NOT NULL)",
+        "resolved_by",
+        "resolution fields are only allowed when status is RESOLVED",
+    ),
+    (
+        ("lock", "unlock"),
+        "(agent_id IS NULL) = (virtual_agent_id IS NULL)",
+        "agent_id",
+        "exactly one of agent_id or virtual_agent_id is required",
+    ),
+    (
+        ("topic_applied", "topic_removed", "tag_applied", "tag_removed"),
+        "agent_id IS NOT NULL AND virtual_agent_id IS NOT NULL",
+        "agent_id",
+        "at most one actor: agent_id or virtual_agent_id",
+    ),
     (("csat",), "event = 'ANSWERED' AND score IS NULL", "score", "required when event is ANSWERED"),
-    (("csat",), "event = 'FOLLOW_UP_ANSWERED' AND follow_up_answer IS NULL",
-     "follow_up_answer", "required when event is FOLLOW_UP_ANSWERED"),
-    (("presence",), "away_state IS NOT NULL AND status <> 'AWAY'",
-     "away_state", "only allowed when status is AWAY"),
+    (
+        ("csat",),
+        "event = 'FOLLOW_UP_ANSWERED' AND follow_up_answer IS NULL",
+        "follow_up_answer",
+        "required when event is FOLLOW_UP_ANSWERED",
+    ),
+    (
+        ("presence",),
+        "away_state IS NOT NULL AND status <> 'AWAY'",
+        "away_state",
+        "only allowed when status is AWAY",
+    ),
 )
