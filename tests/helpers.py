@@ -101,3 +101,46 @@ def fact_rows(
         return cur.execute(query).fetchall()
     finally:
         con.close()
+
+
+def read_ndjson(path: Path) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+# Golden scenarios: tests/golden/<group>/<scenario>/{records.ndjson, requests.json,
+# <request>/<export>.csv}; each request names from, to, tz, as_of and maybe
+# channels and lang.
+
+
+def golden_files(group: Path) -> list[Path]:
+    return sorted(group.glob("*/*/*.csv"))
+
+
+def golden_stores(group: Path, root: Path) -> dict[str, Path]:
+    """One store per scenario of a golden group, in folders under `root`."""
+    out = {}
+    for scenario in sorted(p for p in group.iterdir() if p.is_dir()):
+        db = root / scenario.name / "store.duckdb"
+        db.parent.mkdir(parents=True)
+        ingest_records(db, read_ndjson(scenario / "records.ndjson"))
+        out[scenario.name] = db
+    return out
+
+
+def golden_export(expected: Path, stores: dict[str, Path], out: Path) -> str:
+    """The export a golden file expects, as cxport writes it now."""
+    import json
+
+    scenario = expected.parent.parent
+    request = json.loads((scenario / "requests.json").read_text())[expected.parent.name]
+    return export_text(
+        stores[scenario.name],
+        expected.stem,
+        request["from"],
+        request["to"],
+        tz=request["tz"],
+        as_of=request["as_of"],
+        channels=tuple(request.get("channels", ())),
+        lang=request.get("lang", "en"),
+        out=out,
+    )

@@ -10,14 +10,19 @@ per request, the expected file of each export checked:
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import duckdb
-import orjson
 import pyarrow.parquet as pq
 import pytest
-from helpers import export_text, ingest_records, rows
+from helpers import (
+    golden_export,
+    golden_files,
+    golden_stores,
+    ingest_records,
+    read_ndjson,
+    rows,
+)
 
 from cxport.exports import ExportRequest, run_export
 from cxport.exports.catalogue import ExportDef, columns
@@ -25,41 +30,20 @@ from cxport.exports.defs import BY_NAME
 from cxport.store import open_store
 
 GOLDEN = Path(__file__).parent / "golden" / "conversations"
-EXPECTED = sorted(GOLDEN.glob("*/*/*.csv"))
+EXPECTED = golden_files(GOLDEN)
 EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples" / "basic.ndjson"
-
-
-def load(path: Path) -> list[dict[str, object]]:
-    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")
 def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = {}
-    for scenario in sorted(p for p in GOLDEN.iterdir() if p.is_dir()):
-        db = tmp_path_factory.mktemp(scenario.name) / "store.duckdb"
-        ingest_records(db, load(scenario / "records.ndjson"))
-        out[scenario.name] = db
-    return out
+    return golden_stores(GOLDEN, tmp_path_factory.mktemp("golden"))
 
 
 @pytest.mark.parametrize("expected", EXPECTED, ids=[str(p.relative_to(GOLDEN)) for p in EXPECTED])
 def test_golden_export_is_byte_exact(
     expected: Path, stores: dict[str, Path], tmp_path: Path
 ) -> None:
-    scenario = expected.parent.parent
-    request = json.loads((scenario / "requests.json").read_text())[expected.parent.name]
-    text = export_text(
-        stores[scenario.name],
-        expected.stem,
-        request["from"],
-        request["to"],
-        tz=request["tz"],
-        as_of=request["as_of"],
-        channels=tuple(request.get("channels", ())),
-        lang=request.get("lang", "en"),
-        out=tmp_path / "out.csv",
-    )
+    text = golden_export(expected, stores, tmp_path / "out.csv")
     assert text == expected.read_text(encoding="utf-8")
 
 
@@ -69,7 +53,7 @@ def test_golden_export_is_byte_exact(
 @pytest.fixture(scope="module")
 def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("example") / "store.duckdb"
-    ingest_records(db, load(EXAMPLE))
+    ingest_records(db, read_ndjson(EXAMPLE))
     return db
 
 
