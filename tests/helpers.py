@@ -18,14 +18,8 @@ def write_ndjson(path: Path, records: list[dict[str, Any]]) -> Path:
 
 
 def ingest_records(db: Path, records: list[dict[str, Any]], workspace: str = "default") -> None:
-    from cxport.ingest import ingest_files
-
     src = write_ndjson(db.with_suffix(f".{len(records)}.ndjson"), records)
-    con = open_store(db)
-    try:
-        ingest_files(con, [str(src)], workspace=workspace)
-    finally:
-        con.close()
+    ingest_file(db, src, workspace)
 
 
 def export_text(
@@ -144,3 +138,25 @@ def golden_export(expected: Path, stores: dict[str, Path], out: Path) -> str:
         lang=request.get("lang", "en"),
         out=out,
     )
+
+
+def ingest_file(db: Path, source: Path, workspace: str = "default") -> Path:
+    from cxport.ingest import ingest_files
+
+    con = open_store(db)
+    try:
+        ingest_files(con, [str(source)], workspace=workspace)
+    finally:
+        con.close()
+    return db
+
+
+def simulated_store(
+    folder: Path, *, seed: int, conversations: int, start: dt.date, days: int
+) -> Path:
+    """A store holding one simulated workspace (the records kept beside it)."""
+    from cxport.simulate import simulate
+
+    source = folder / "sim.ndjson"
+    simulate(source, seed=seed, conversations=conversations, start=start, days=days)
+    return ingest_file(folder / "store.duckdb", source)

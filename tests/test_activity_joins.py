@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import export_text, rows
+from helpers import export_text, rows, simulated_store
 
 from cxport.store import open_store
 
@@ -33,19 +33,10 @@ RANGES = (("2024-05-01", "2024-05-03"), ("2024-05-04", "2024-05-04"), ALL_TIME)
 
 @pytest.fixture(scope="module", params=[5, 13])
 def simulated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from cxport.ingest import ingest_files
-    from cxport.simulate import simulate
-
-    tmp = tmp_path_factory.mktemp(f"sim{request.param}")
-    simulate(tmp / "sim.ndjson", seed=request.param, conversations=400, start=SIM_START,
-             days=SIM_DAYS)  # fmt: skip
-    db = tmp / "store.duckdb"
-    con = open_store(db)
-    try:
-        ingest_files(con, [str(tmp / "sim.ndjson")])
-    finally:
-        con.close()
-    return db
+    folder = tmp_path_factory.mktemp(f"sim{request.param}")
+    return simulated_store(
+        folder, seed=request.param, conversations=400, start=SIM_START, days=SIM_DAYS
+    )
 
 
 def channel_filters(db: Path) -> list[tuple[str, ...]]:

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from helpers import export_text, rows
+from helpers import export_text, rows, simulated_store
 
 from cxport.store import open_store
 
@@ -26,20 +26,10 @@ DURATIONS = (
 
 @pytest.fixture(scope="module", params=[3, 11])
 def simulated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from cxport.simulate import simulate
-
-    tmp = tmp_path_factory.mktemp(f"sim{request.param}")
-    simulate(tmp / "sim.ndjson", seed=request.param, conversations=400, start=SIM_START,
-             days=SIM_DAYS)  # fmt: skip
-    db = tmp / "store.duckdb"
-    con = open_store(db)
-    try:
-        from cxport.ingest import ingest_files
-
-        ingest_files(con, [str(tmp / "sim.ndjson")])
-    finally:
-        con.close()
-    return db
+    folder = tmp_path_factory.mktemp(f"sim{request.param}")
+    return simulated_store(
+        folder, seed=request.param, conversations=400, start=SIM_START, days=SIM_DAYS
+    )
 
 
 AS_OF = "2024-05-10T15:00:00Z"  # mid-simulation: open sessions and conversations exist

@@ -25,10 +25,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from helpers import export_text, rows
+from helpers import export_text, rows, simulated_store
 
-from cxport.ingest import ingest_files
-from cxport.simulate import simulate
 from cxport.store import open_store
 
 pytestmark = pytest.mark.slow
@@ -43,15 +41,9 @@ DAYS = (("2024-06-04", "2024-06-04"), ("2024-06-05", "2024-06-05"), ("2024-06-04
 @pytest.fixture(scope="module", params=[11, 12], ids=["seed11", "seed12"])
 def sim(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp(f"sums{request.param}")
-    source = folder / "workspace.ndjson"
-    simulate(source, seed=request.param, conversations=300, days=5, start=dt.date(2024, 6, 3))
-    db = folder / "store.duckdb"
-    con = open_store(db)
-    try:
-        ingest_files(con, [str(source)])
-    finally:
-        con.close()
-    return db
+    return simulated_store(
+        folder, seed=request.param, conversations=300, days=5, start=dt.date(2024, 6, 3)
+    )
 
 
 def export(db: Path, name: str, span: tuple[str, str], **kw: object) -> list[dict[str, str]]:

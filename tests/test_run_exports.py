@@ -6,24 +6,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from helpers import ingest_file, simulated_store
 
 from cxport.exports import ExportRequest, run_export, run_exports
 from cxport.exports.defs import EXPORTS
-from cxport.ingest import ingest_files
-from cxport.simulate import simulate
 from cxport.store import open_store
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples" / "basic.ndjson"
-
-
-def _store(tmp_path: Path, source: Path) -> Path:
-    db = tmp_path / "store.duckdb"
-    con = open_store(db)
-    try:
-        ingest_files(con, [str(source)])
-    finally:
-        con.close()
-    return db
 
 
 def _requests(date_from: str, date_to: str, **kw: object) -> list[ExportRequest]:
@@ -58,7 +47,7 @@ def _same_bytes(db: Path, requests: list[ExportRequest], tmp_path: Path) -> None
 
 
 def test_all_twelve_together_equal_one_by_one_on_the_worked_example(tmp_path: Path) -> None:
-    db = _store(tmp_path, EXAMPLE)
+    db = ingest_file(tmp_path / "store.duckdb", EXAMPLE)
     _same_bytes(db, _requests("2024-06-19", "2024-06-21"), tmp_path)
 
 
@@ -66,9 +55,7 @@ def test_all_twelve_together_equal_one_by_one_on_the_worked_example(tmp_path: Pa
 def test_all_twelve_together_equal_one_by_one_on_a_simulated_workspace(
     tmp_path: Path, channels: tuple[str, ...]
 ) -> None:
-    records = tmp_path / "sim.ndjson"
-    simulate(records, seed=5, conversations=800, start=dt.date(2024, 5, 1), days=35)
-    db = _store(tmp_path, records)
+    db = simulated_store(tmp_path, seed=5, conversations=800, start=dt.date(2024, 5, 1), days=35)
     con = open_store(db)
     try:
         some_channel = con.execute("SELECT min(channel_id) FROM r_channel").fetchone()
@@ -81,7 +68,7 @@ def test_all_twelve_together_equal_one_by_one_on_a_simulated_workspace(
 
 
 def test_requests_of_different_ranges_are_not_mixed(tmp_path: Path) -> None:
-    db = _store(tmp_path, EXAMPLE)
+    db = ingest_file(tmp_path / "store.duckdb", EXAMPLE)
     requests = [
         *_requests("2024-06-19", "2024-06-19")[:3],
         *_requests("2024-06-20", "2024-06-21")[:3],
