@@ -107,6 +107,7 @@ def run_demo(
         latest = row[0] if row and row[0] else dt.datetime.now(dt.UTC).replace(tzinfo=None)
         date_from, date_to = last_complete_month(latest)
         as_of = latest.replace(tzinfo=dt.UTC)
+        say(f"exporting {date_from} … {date_to} ({DEMO_TZ}) as of {as_of:%Y-%m-%dT%H:%M:%SZ}")
         requests = [
             ExportRequest(
                 export=definition.name,
