@@ -27,6 +27,19 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _number_expr(c: str, t: ColType, decimal_precision: int) -> str | None:
+    """Numbers are written alike in both formats: durations in whole seconds
+    (truncated), counts as integers, averages with two decimals."""
+    if t is ColType.DURATION:
+        return f"CAST(trunc({c} / 1000) AS BIGINT)"
+    if t is ColType.COUNT:
+        return f"CAST({c} AS BIGINT)"
+    if t is ColType.DECIMAL2:
+        # Through 9 decimals first, so binary noise never decides a half.
+        return f"CAST(round(CAST({c} AS DECIMAL(38, 9)), 2) AS DECIMAL({decimal_precision}, 2))"
+    return None
+
+
 def csv_expr(col: Column, guard: bool) -> str:
     c = _quote_ident(col.id)
     t = col.type
@@ -36,16 +49,12 @@ def csv_expr(col: Column, guard: bool) -> str:
         return f"nullif({c}, '')"
     if t is ColType.TIMESTAMP:
         return f"cx_ts({c})"
-    if t is ColType.DURATION:
-        return f"CAST(trunc({c} / 1000) AS BIGINT)"
-    if t is ColType.COUNT:
-        return f"CAST({c} AS BIGINT)"
-    if t is ColType.DECIMAL2:
-        # Through 9 decimals first, so binary noise never decides a half.
-        return f"CAST(round(CAST({c} AS DECIMAL(38, 9)), 2) AS DECIMAL(38, 2))"
     if t is ColType.BOOL:
         return f"CASE WHEN {c} THEN 'true' WHEN NOT {c} THEN 'false' END"
-    raise AssertionError(t)
+    number = _number_expr(c, t, 38)
+    if number is None:
+        raise AssertionError(t)
+    return number
 
 
 def parquet_expr(col: Column) -> str:
@@ -53,15 +62,9 @@ def parquet_expr(col: Column) -> str:
     t = col.type
     if t is ColType.TIMESTAMP:
         return f"CAST({c} AS TIMESTAMPTZ)"  # the session zone is UTC
-    if t is ColType.DURATION:
-        return f"CAST(trunc({c} / 1000) AS BIGINT)"
-    if t is ColType.COUNT:
-        return f"CAST({c} AS BIGINT)"
-    if t is ColType.DECIMAL2:
-        return f"CAST(round(CAST({c} AS DECIMAL(38, 9)), 2) AS DECIMAL(18, 2))"
     if t is ColType.BOOL:
         return f"CAST({c} AS BOOLEAN)"
-    return f"nullif({c}, '')"
+    return _number_expr(c, t, 18) or f"nullif({c}, '')"
 
 
 @dataclass(frozen=True)
