@@ -11,6 +11,10 @@ import orjson
 from cxport.exports import ExportRequest, run_export
 from cxport.store import open_store
 
+# The spec's worked example (../shared beside the repo, as on CI).
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
+EXAMPLE = EXAMPLES / "basic.ndjson"
+
 
 def write_ndjson(path: Path, records: list[dict[str, Any]]) -> Path:
     path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))

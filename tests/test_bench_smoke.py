@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from helpers import export_text, ingest_records, rows
+from helpers import EXAMPLE, export_text, ingest_records, read_ndjson, rows
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT.parent / "shared" / "spec" / "examples" / "basic.ndjson"
 COLUMNS = (
     "First Response Time (s)",
     "Handle Time (s)",
@@ -125,7 +124,7 @@ def extra_records() -> list[dict[str, Any]]:
 
 
 def test_pandas_baseline_agrees_with_the_resolved_conversations_export(tmp_path: Path) -> None:
-    records = [orjson.loads(line) for line in EXAMPLE.read_bytes().splitlines() if line.strip()]
+    records = read_ndjson(EXAMPLE)
     records += extra_records()
     db = tmp_path / "store.duckdb"
     ingest_records(db, records)

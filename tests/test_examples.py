@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
 EXPECTED = sorted((EXAMPLES / "expected").glob("*.csv"))
 ARGS = [
     "--from", "2024-06-19", "--to", "2024-06-21", "--tz", "America/Sao_Paulo",

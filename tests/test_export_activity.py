@@ -23,13 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-from helpers import (
-    golden_export,
-    golden_files,
-    golden_stores,
-    ingest_records,
-    read_ndjson,
-)
+from helpers import EXAMPLE, golden_export, golden_files, golden_stores, ingest_records, read_ndjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,7 +34,6 @@ from cxport.store import open_store
 
 GOLDEN = Path(__file__).parent / "golden" / "activity"
 EXPECTED = golden_files(GOLDEN)
-EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples" / "basic.ndjson"
 ACTIVITY_EXPORTS = (
     "messages",
     "response-times",

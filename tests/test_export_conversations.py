@@ -16,6 +16,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from helpers import (
+    EXAMPLE,
     golden_export,
     golden_files,
     golden_stores,
@@ -31,7 +32,6 @@ from cxport.store import open_store
 
 GOLDEN = Path(__file__).parent / "golden" / "conversations"
 EXPECTED = golden_files(GOLDEN)
-EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples" / "basic.ndjson"
 
 
 @pytest.fixture(scope="module")

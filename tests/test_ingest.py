@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import EXAMPLE
 
 from cxport.errors import InvalidInput, UsageError
 from cxport.ingest import ingest_bytes, ingest_files
 from cxport.records import RECORD_TYPES
 from cxport.store import Connection, record_counts
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples" / "basic.ndjson"
 NOW = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
 AT = "2024-06-19T08:30:00.250-03:00"
 AT_UTC = dt.datetime(2024, 6, 19, 11, 30, 0, 250000)

@@ -6,13 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from helpers import ingest_file, simulated_store
+from helpers import EXAMPLE, ingest_file, simulated_store
 
 from cxport.exports import ExportRequest, run_export, run_exports
 from cxport.exports.defs import EXPORTS
 from cxport.store import open_store
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples" / "basic.ndjson"
 
 
 def _requests(date_from: str, date_to: str, **kw: object) -> list[ExportRequest]:
