@@ -162,6 +162,7 @@ def _ingest_one(
                     bar.update(task, source)
             batch.add_early(reader.early)
             reader.early.clear()
+            batch.flush()
         except (OSError, EOFError) as exc:  # unreadable or truncated (gzip) input
             raise InvalidInput(f"cannot read {source.name}: {exc}") from exc
         result = commit(batch)

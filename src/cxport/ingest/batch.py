@@ -1,8 +1,9 @@
 """One batch (a file, an HTTP body), staged chunk by chunk.
 
 Each chunk's lines are grouped by `type` (Arrow, no object per line) and
-each group goes through its type's check query (`checks.py`) straight into a
-staging temp table `ingest_stg_<type>` (temp tables spill to disk, so a
+queued per type (`ingest_pend_<type>`); when enough lines of a type are
+queued (a query over few lines runs on one thread), they go through their
+type's check query (`checks.py`) straight into a staging temp table `ingest_stg_<type>` (temp tables spill to disk, so a
 batch may be larger than memory), with its errors in a column `_errs`; the
 errors are also gathered, with those of unparsable lines, in `ingest_errs`
 (lineno, field, reason). `commit.py` stores the batch at the end.
@@ -33,8 +34,26 @@ SKIPPED = -2  # a line already rejected (by the reader or the strict JSON check)
 UNPARSED = -1  # a line without a string `type`: invalid JSON, not an object...
 
 
+# Lines of a type queued before their check query runs: enough for every thread.
+FLUSH_LINES = 500_000
+FLUSH_BYTES = 128 * 1024 * 1024
+
+
 def stage_table(type_name: str) -> str:
     return f"ingest_stg_{type_name}"
+
+
+def pending_table(type_name: str) -> str:
+    return f"ingest_pend_{type_name}"
+
+
+@dataclass
+class Pending:
+    """Lines of one type queued in `pending_table(type)`."""
+
+    first_line: int
+    lines: int = 0
+    nbytes: int = 0
 
 
 @dataclass
@@ -48,6 +67,7 @@ class Batch:
     now: dt.datetime
     lines: int = 0
     staged: set[str] = field(default_factory=set)  # record types with a staging table
+    pending: dict[str, Pending] = field(default_factory=dict)  # record types with lines queued
     errors: int = 0  # rows of ingest_errs
 
     def __post_init__(self) -> None:
@@ -72,9 +92,11 @@ class Batch:
 
     def close(self) -> None:
         tables = ["ingest_errs", "ingest_skip", "ingest_raw", "ingest_spill"]
-        for name in tables + [stage_table(t) for t in self.staged]:
+        tables += [stage_table(t) for t in self.staged] + [pending_table(t) for t in self.pending]
+        for name in tables:
             self.run(f"DROP TABLE IF EXISTS {name}")
         self.staged.clear()
+        self.pending.clear()
 
     # Per chunk ---------------------------------------------------------------
 
@@ -104,10 +126,37 @@ class Batch:
             if code == UNPARSED:
                 self._with(lines, self._unparsed)
             elif names[code] in BY_NAME:
-                self._with(lines, lambda rt=BY_NAME[names[code]]: self._check(rt, chunk.first_line))
+                self._with(lines, lambda name=names[code], ls=lines: self._queue(name, ls))
             else:
                 self._with(lines, lambda name=names[code]: self._unknown_type(name))
         self.errors = self.value("SELECT count(*) FROM ingest_errs")
+
+    def flush(self) -> None:
+        """Check the lines still queued (at the end of the batch)."""
+        for name in list(self.pending):
+            self._flush(name)
+        self.errors = self.value("SELECT count(*) FROM ingest_errs")
+
+    def _queue(self, name: str, lines: pa.Table) -> None:
+        """Queue the lines of `ingest_lines` (of type `name`): lines are
+        checked in bulk, as a query over few lines runs on one thread."""
+        table = pending_table(name)
+        queued = self.pending.get(name)
+        if queued is None:
+            queued = self.pending[name] = Pending(lines.column("lineno")[0].as_py())
+            self.run(f"CREATE OR REPLACE TEMP TABLE {table} AS FROM ingest_lines")
+        else:
+            self.run(f"INSERT INTO {table} FROM ingest_lines")
+        queued.lines += len(lines)
+        queued.nbytes += lines.nbytes
+        if queued.lines >= FLUSH_LINES or queued.nbytes >= FLUSH_BYTES:
+            self._flush(name)
+
+    def _flush(self, name: str) -> None:
+        queued = self.pending.pop(name)
+        table = pending_table(name)
+        self._check(BY_NAME[name], table, queued.first_line)
+        self.run(f"DROP TABLE {table}")
 
     def _with(self, lines: pa.Table, step: Any) -> None:
         self.con.register("ingest_lines", lines)
@@ -184,15 +233,16 @@ class Batch:
             self.run("INSERT INTO ingest_raw SELECT lineno, line FROM ingest_bad")
         self.run("DROP TABLE ingest_bad")
 
-    def _check(self, rt: RecordType, first_line: int) -> None:
+    def _check(self, rt: RecordType, source: str, first_line: int) -> None:
+        """Check the lines of `source`, all of type `rt` and from `first_line` on."""
         table = stage_table(rt.name)
-        query = validate_query(rt, "ingest_lines", with_raw=self.skip_invalid)
+        query = validate_query(rt, source, with_raw=self.skip_invalid)
         if rt.name in self.staged:
             self.run(f"INSERT INTO {table} {query}")
         else:
             self.run(f"CREATE OR REPLACE TEMP TABLE {table} AS {query}")
             self.staged.add(rt.name)
-        # Only this chunk's rows (zone maps skip the earlier row groups).
+        # Only these lines' rows (zone maps skip the earlier row groups).
         this_chunk = f"lineno >= {first_line}"
         if rt.name == "business_hours":
             self._business_hours(table, this_chunk)
