@@ -308,6 +308,23 @@ def test_same_id_other_content_conflicts(store: Connection) -> None:
     ]
 
 
+def test_a_stored_hash_is_only_a_fast_path(store: Connection) -> None:
+    # As if the store's hashes came from a DuckDB whose hash function differs:
+    # the columns decide between a re-send and a conflict.
+    ingest_bytes(store, ndjson(rec("team", "r1"), rec("business_hours", "r2")), now=NOW)
+    store.execute("UPDATE record_ids SET content_hash = content_hash // 2")
+    summary = ingest_bytes(store, ndjson(rec("team", "r1"), rec("business_hours", "r2")), now=NOW)
+    assert (summary.total_stored, summary.duplicates) == (0, 2)
+    exc = invalid(store, ndjson(rec("team", "r1", name="Other")), source="f")
+    assert exc.problems == [
+        "f:1: field 'id': record id \"r1\" is already stored with different content"
+    ]
+    exc = invalid(store, ndjson(rec("agent", "r1")), source="f")  # same id, another type
+    assert exc.problems == [
+        "f:1: field 'id': record id \"r1\" is already stored with different content"
+    ]
+
+
 def test_repeats_within_a_batch_are_stored_once(store: Connection) -> None:
     summary = ingest_bytes(store, ndjson(rec("team"), rec("team"), rec("team")), now=NOW)
     assert (summary.stored, summary.duplicates) == ({"team": 1}, 2)

@@ -27,12 +27,12 @@ import duckdb
 from cxport.errors import StoreError
 from cxport.records import RECORD_TYPES, RecordType
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Connection = duckdb.DuckDBPyConnection
 
 
-def table_ddl(rt: RecordType) -> str:
+def table_ddl(rt: RecordType, hash_type: str = "UBIGINT") -> str:
     cols = ",\n  ".join(f'"{f.name}" {f.sql_type}' for f in rt.fields)
     return (
         f"CREATE TABLE IF NOT EXISTS {rt.table} (\n"
@@ -40,7 +40,7 @@ def table_ddl(rt: RecordType) -> str:
         "  record_id VARCHAR NOT NULL,\n"
         '  "at" TIMESTAMP NOT NULL,\n'
         f"  {cols},\n"
-        "  content_hash VARCHAR NOT NULL,\n"
+        f"  content_hash {hash_type} NOT NULL,\n"
         "  batch_id BIGINT NOT NULL\n"
         ")"
     )
@@ -57,11 +57,31 @@ def _migrate_to_1(con: Connection) -> None:
         " type VARCHAR NOT NULL, content_hash VARCHAR NOT NULL)"
     )
     for rt in RECORD_TYPES:
-        con.execute(table_ddl(rt))
+        con.execute(table_ddl(rt, hash_type="VARCHAR"))
+
+
+def _migrate_to_2(con: Connection) -> None:
+    """Content hashes: md5 text becomes DuckDB's 64-bit hash (`hash_sql`)."""
+    from cxport.ingest.checks import hash_sql
+
+    parts = []
+    for rt in RECORD_TYPES:
+        con.execute(
+            f"ALTER TABLE {rt.table} ALTER content_hash SET DATA TYPE UBIGINT USING {hash_sql(rt)}"
+        )
+        parts.append(
+            f"SELECT workspace, record_id, '{rt.name}' AS type, content_hash FROM {rt.table}"
+        )
+    con.execute("DROP TABLE record_ids")
+    con.execute(
+        "CREATE TABLE record_ids (workspace VARCHAR NOT NULL, record_id VARCHAR NOT NULL,"
+        " type VARCHAR NOT NULL, content_hash UBIGINT NOT NULL)"
+    )
+    con.execute(f"INSERT INTO record_ids {' UNION ALL '.join(parts)}")
 
 
 # Migration n takes a store at version n-1 to version n.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_to_1}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
 
 
 def schema_version(con: Connection) -> int:

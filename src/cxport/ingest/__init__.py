@@ -19,7 +19,14 @@ from cxport.errors import InvalidInput, UsageError
 from cxport.ingest.batch import Batch
 from cxport.ingest.commit import MAX_WARNINGS, BatchResult, commit
 from cxport.ingest.problems import write_rejects
-from cxport.ingest.reader import DEFAULT_CHUNK_BYTES, LineReader, Source, bytes_source, open_source
+from cxport.ingest.reader import (
+    DEFAULT_CHUNK_BYTES,
+    LineReader,
+    Source,
+    bytes_source,
+    open_source,
+    prefetch,
+)
 from cxport.store import Connection
 
 __all__ = ["DEFAULT_CHUNK_BYTES", "BatchResult", "IngestSummary", "ingest_bytes", "ingest_files"]
@@ -154,14 +161,12 @@ def _ingest_one(
     task = bar.start(source) if bar else None
     try:
         try:
-            for chunk in reader.chunks():
-                batch.add_early(reader.early)
-                reader.early.clear()
-                batch.add_chunk(chunk)
+            for chunk, early in prefetch(reader):
+                batch.add_early(early)
+                if chunk is not None:
+                    batch.add_chunk(chunk)
                 if bar and task is not None:
                     bar.update(task, source)
-            batch.add_early(reader.early)
-            reader.early.clear()
             batch.flush()
         except (OSError, EOFError) as exc:  # unreadable or truncated (gzip) input
             raise InvalidInput(f"cannot read {source.name}: {exc}") from exc

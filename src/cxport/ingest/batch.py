@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from cxport.ingest.business_hours import canonical_weekly, check_timezone
 from cxport.ingest.checks import ERR_TYPE, hash_sql, q, validate_query
-from cxport.ingest.reader import Chunk, EarlyReject
+from cxport.ingest.reader import Chunk, EarlyReject, int64_array
 from cxport.records import BY_NAME, RecordType
 from cxport.store import Connection
 
@@ -106,17 +106,20 @@ class Batch:
         self.con.register("ingest_chunk", table)
         try:
             types = self.con.sql(
-                "SELECT try(json_extract_string(line, '$.type')) AS type FROM ingest_chunk"
-                " ORDER BY lineno"
+                "SELECT try(json_extract_string(line, '$.type')) AS type,"
+                f" regexp_matches(line, {q(TRAILING_COMMA_RE)}) AS suspect"
+                " FROM ingest_chunk ORDER BY lineno"
             ).to_arrow_table()
         finally:
             self.con.unregister("ingest_chunk")
         codes, names = _codes(types.column("type"))
         codes[~np.asarray(table.column("line").is_valid())] = SKIPPED
-        self._strict_json(table, codes)
+        suspects = types.column("suspect").to_numpy(zero_copy_only=False)
+        if suspects.any():
+            self._strict_json(table, np.flatnonzero(suspects), codes)
         # Group the lines by type: one sort, then a zero-copy slice per type.
         order = np.argsort(codes, kind="stable")
-        grouped = table.take(pa.array(order))
+        grouped = table.take(int64_array(order))
         sorted_codes = codes[order]
         for code in np.unique(sorted_codes):
             if code == SKIPPED:
@@ -185,21 +188,19 @@ class Batch:
             self.con.unregister("ingest_early")
         self.errors = self.value("SELECT count(*) FROM ingest_errs")
 
-    def _strict_json(self, table: pa.Table, codes: np.ndarray) -> None:
-        self.con.register("ingest_chunk", table)
-        try:
-            suspects = self.run(
-                "SELECT lineno, line FROM ingest_chunk"
-                f" WHERE regexp_matches(line, {q(TRAILING_COMMA_RE)})"
-            )
-        finally:
-            self.con.unregister("ingest_chunk")
-        first = int(table.column("lineno")[0].as_py()) if len(table) else 0
-        for lineno, line in suspects:
+    def _strict_json(self, table: pa.Table, suspects: np.ndarray, codes: np.ndarray) -> None:
+        """Lines yyjson accepts but JSON does not (a trailing comma) are rejected."""
+        lines = table.column("line")
+        first = int(table.column("lineno")[0].as_py())
+        for i in suspects:
+            line = lines[int(i)].as_py()
+            if line is None:
+                continue
             try:
                 json.loads(line)
             except ValueError as exc:
-                codes[lineno - first] = SKIPPED
+                codes[i] = SKIPPED
+                lineno = first + int(i)
                 self.run(
                     "INSERT INTO ingest_errs VALUES (?, '', ?)", [lineno, f"invalid JSON: {exc}"]
                 )

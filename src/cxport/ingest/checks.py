@@ -164,28 +164,19 @@ def stored_columns(rt: RecordType) -> list[str]:
     return ["record_id", "at", *(f.name for f in rt.fields)]
 
 
-# Timestamps are parsed without ICU: positions are fixed once the pattern
-# matched; the local date-time in ms minus the offset is the UTC instant.
-_TZ_LEN = "CASE WHEN right(_a, 1) IN ('Z', 'z') THEN 1 ELSE 6 END"
+# Timestamps: once the pattern matched, DuckDB's cast to TIMESTAMPTZ reads
+# them (it checks the calendar date and minutes, seconds < 60); it accepts an
+# hour or offset of 24 and more and offset minutes of 60 and more, which RFC
+# 3339 does not, so those are checked as text. The instant is truncated to the
+# millisecond (floor, so before 1970 too).
+_AT_CAST = "try_cast(upper(_a) AS TIMESTAMPTZ)"
 _AT_OK = (
     f"CASE WHEN regexp_full_match(_a, {q(TIMESTAMP_RE)}) THEN"
-    " left(_a, 4) <> '0000' AND coalesce(try_cast(left(_a, 10) AS DATE) IS NOT NULL, false)"
-    " AND substr(_a, 12, 2)::INT < 24 AND substr(_a, 15, 2)::INT < 60"
-    " AND substr(_a, 18, 2)::INT < 60"
-    " AND CASE WHEN right(_a, 1) IN ('Z', 'z') THEN true"
-    " ELSE substr(right(_a, 5), 1, 2)::INT < 24 AND right(_a, 2)::INT < 60 END"
-    " ELSE false END"
+    " NOT starts_with(_a, '0000') AND substr(_a, 12, 2) < '24'"
+    " AND (right(_a, 1) IN ('Z', 'z') OR (substr(right(_a, 5), 1, 2) < '24'"
+    f" AND right(_a, 2) < '60')) AND {_AT_CAST} IS NOT NULL ELSE false END"
 )
-_AT_MS = (
-    "(CAST(left(_a, 10) AS DATE) - DATE '1970-01-01') * 86400000::BIGINT"
-    " + substr(_a, 12, 2)::BIGINT * 3600000 + substr(_a, 15, 2)::BIGINT * 60000"
-    " + substr(_a, 18, 2)::BIGINT * 1000"
-    f" + CASE WHEN length(_a) - 19 - {_TZ_LEN} > 0"
-    f" THEN rpad(substr(_a, 21, least(3, length(_a) - 20 - {_TZ_LEN})), 3, '0')::BIGINT ELSE 0 END"
-    " - CASE WHEN right(_a, 1) IN ('Z', 'z') THEN 0"
-    " ELSE (CASE WHEN substr(right(_a, 6), 1, 1) = '+' THEN 1 ELSE -1 END)"
-    " * (substr(right(_a, 5), 1, 2)::BIGINT * 60 + right(_a, 2)::BIGINT) * 60000 END"
-)
+_AT_VALUE = f"date_trunc('millisecond', make_timestamp(epoch_us({_AT_CAST})))"
 
 
 def validate_query(rt: RecordType, source: str, with_raw: bool) -> str:
@@ -223,7 +214,7 @@ def validate_query(rt: RecordType, source: str, with_raw: bool) -> str:
         if f is at_field:
             valid = f"CASE WHEN {s} IS NOT NULL THEN {_AT_OK.replace('_a', s)} ELSE false END"
             msg = TIMESTAMP_MSG
-            value = f"epoch_ms({_AT_MS.replace('_a', s)})"
+            value = _AT_VALUE.replace("_a", s)
             name = "at"
         else:
             valid = _valid(f, v, s)
@@ -292,28 +283,12 @@ def validate_query(rt: RecordType, source: str, with_raw: bool) -> str:
 
 
 def hash_sql(rt: RecordType) -> str:
-    """SQL: the content hash of a staged row of `rt`.
-
-    md5 over the type, `at` in epoch milliseconds and each typed field value,
-    each encoded unambiguously (`~` for null, strings as `<bytes>:<text>`,
-    lists as `<n>[` + encoded items). Equal JSON objects after parsing give
-    equal hashes: key order, spacing, escapes and offset spelling are gone.
+    """SQL: the content hash of a staged row of `rt`: DuckDB's 64-bit hash of
+    the type, `at` and each typed field value, in order. Equal JSON objects
+    after parsing give equal hashes: key order, spacing, escapes and offset
+    spelling are gone. A stored hash that differs is checked column by column
+    before it is called a conflict (`commit.py`), so a DuckDB whose hash
+    function changed sees re-sends as re-sends.
     """
-    parts = [q(rt.name), 'epoch_ms("at")::VARCHAR']
-    for f in rt.fields:
-        c = ident(f.name)
-        match f.sql_type:
-            case "BOOLEAN":
-                enc = f"CASE WHEN {c} IS NULL THEN '~' WHEN {c} THEN 't' ELSE 'f' END"
-            case "INTEGER":
-                enc = f"coalesce({c}::VARCHAR, '~')"
-            case "VARCHAR[]":
-                enc = (
-                    f"CASE WHEN {c} IS NULL THEN '~' ELSE len({c})::VARCHAR || '[' ||"
-                    f" array_to_string(list_transform({c}, lambda x: strlen(x)::VARCHAR || ':' || x),"
-                    " '') END"
-                )
-            case _:
-                enc = f"CASE WHEN {c} IS NULL THEN '~' ELSE strlen({c})::VARCHAR || ':' || {c} END"
-        parts.append(enc)
-    return "md5(concat_ws('|', " + ", ".join(parts) + "))"
+    cols = ", ".join(ident(c) for c in ("at", *(f.name for f in rt.fields)))
+    return f"hash({q(rt.name)}, {cols})"

@@ -85,11 +85,12 @@ def _conflicts(b: Batch) -> None:
     _ids_view(b)
     # Against the store: same id and hash is a re-send, another hash a conflict.
     b.run(
-        "CREATE OR REPLACE TEMP TABLE ingest_stored AS SELECT i.lineno, i.record_id,"
-        " i.content_hash = r.content_hash AS same FROM ingest_ids i JOIN record_ids r"
-        " ON r.workspace = ? AND r.record_id = i.record_id",
+        "CREATE OR REPLACE TEMP TABLE ingest_stored AS SELECT i.lineno, i.record_id, i.type,"
+        " i.type = r.type AND i.content_hash = r.content_hash AS same FROM ingest_ids i"
+        " JOIN record_ids r ON r.workspace = ? AND r.record_id = i.record_id",
         [b.workspace],
     )
+    _same_columns(b)
     b.run(
         "INSERT INTO ingest_errs SELECT lineno, 'id', 'record id ' || to_json(record_id)"
         " || ' is already stored with different content' FROM ingest_stored WHERE NOT same"
@@ -133,6 +134,24 @@ def _conflicts(b: Batch) -> None:
                 f"INSERT INTO ingest_raw SELECT lineno, raw FROM {stage_table(t)}"
                 " SEMI JOIN ingest_errs USING (lineno) ANTI JOIN ingest_raw USING (lineno)"
             )
+
+
+def _same_columns(b: Batch) -> None:
+    """Stored records whose hash differs are compared column by column: the
+    hash is only a fast path (one computed by another DuckDB may differ)."""
+    types = b.run("SELECT DISTINCT type FROM ingest_stored WHERE NOT same")
+    for (t,) in types:
+        rt = BY_NAME[t]
+        same = " AND ".join(
+            f"g.{ident(c)} IS NOT DISTINCT FROM r.{ident(c)}" for c in stored_columns(rt)
+        )
+        b.run(
+            "UPDATE ingest_stored SET same = true WHERE lineno IN (SELECT s.lineno"
+            f" FROM ingest_stored s JOIN {stage_table(t)} g USING (lineno)"
+            f" JOIN {rt.table} r ON r.workspace = ? AND r.record_id = g.record_id"
+            f" WHERE NOT s.same AND s.type = {q(t)} AND {same})",
+            [b.workspace],
+        )
 
 
 def _repeated_hashes(b: Batch, column: str, source: str) -> None:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import queue
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO
@@ -209,7 +211,7 @@ class LineReader:
         if null_count:
             buffers[0] = pa.py_buffer(np.packbits(valid, bitorder="little"))
         lines = pa.StringArray.from_buffers(n, buffers[1], buffers[2], buffers[0], null_count)
-        linenos = pa.array(np.arange(first_line, first_line + n, dtype=np.int64))
+        linenos = int64_array(np.arange(first_line, first_line + n, dtype=np.int64))
         table = pa.Table.from_arrays([linenos, lines], names=["lineno", "line"])
         table = pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS))
         return Chunk(table, first_line, n, len(arr))
@@ -253,6 +255,56 @@ class LineReader:
             offset = self.spill.tell()
             self.spill.write(data[start:end])
         self.early.append(EarlyReject(lineno, reason, offset, end - start))
+
+
+def int64_array(values: np.ndarray) -> pa.Array:
+    """An Arrow int64 array over a numpy one (no copy; `pa.array` would import pandas)."""
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+
+
+def prefetch(reader: LineReader) -> Iterator[tuple[Chunk | None, list[EarlyReject]]]:
+    """The reader's chunks, each with the early rejects found up to it, read
+    one ahead on a thread of their own (reading and cutting lines overlap the
+    checks); the last item is (None, the remaining early rejects).
+
+    An error of the reader (an unreadable or truncated file) is raised here.
+    """
+    items: queue.Queue[tuple[Chunk | None, list[EarlyReject]] | BaseException] = queue.Queue(1)
+    stop = threading.Event()
+
+    def put(item: tuple[Chunk | None, list[EarlyReject]] | BaseException) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in reader.chunks():
+                early, reader.early = reader.early, []
+                if not put((chunk, early)):
+                    return
+            put((None, reader.early))
+        except BaseException as exc:  # handed to the consumer
+            put(exc)
+
+    thread = threading.Thread(target=produce, name="cxport-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = items.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+            if item[0] is None:
+                return
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _too_long(size: int) -> str:
