@@ -107,14 +107,14 @@ class Batch:
         try:
             types = self.con.sql(
                 "SELECT try(json_extract_string(line, '$.type')) AS type,"
-                f" regexp_matches(line, {q(TRAILING_COMMA_RE)}) AS suspect"
-                " FROM ingest_chunk ORDER BY lineno"
+                f" coalesce(regexp_matches(line, {q(TRAILING_COMMA_RE)}), false)::UTINYINT"
+                " AS suspect, (line IS NULL)::UTINYINT AS early FROM ingest_chunk ORDER BY lineno"
             ).to_arrow_table()
         finally:
             self.con.unregister("ingest_chunk")
         codes, names = _codes(types.column("type"))
-        codes[~np.asarray(table.column("line").is_valid())] = SKIPPED
-        suspects = types.column("suspect").to_numpy(zero_copy_only=False)
+        codes[numpy_of(types.column("early")) == 1] = SKIPPED
+        suspects = numpy_of(types.column("suspect"))
         if suspects.any():
             self._strict_json(table, np.flatnonzero(suspects), codes)
         # Group the lines by type: one sort, then a zero-copy slice per type.
@@ -288,7 +288,22 @@ class Batch:
 
 def _codes(types: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     """Per line, the index of its type in the returned names (UNPARSED for null)."""
-    encoded = pc.dictionary_encode(types).combine_chunks()
+    encoded = pc.dictionary_encode(types.combine_chunks())
     names = [str(n) for n in encoded.dictionary.to_pylist()]
-    codes = encoded.indices.fill_null(UNPARSED).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = numpy_of(encoded.indices).astype(np.int64)
+    validity = encoded.indices.buffers()[0]
+    if validity is not None:
+        n, offset = len(encoded.indices), encoded.indices.offset
+        bits = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")
+        codes[bits[offset : offset + n] == 0] = UNPARSED
     return codes, names
+
+
+def numpy_of(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The values of an Arrow array of integers, as numpy (nulls ignored),
+    read from its buffer: pyarrow's `to_numpy`, `fill_null` and `scalar`
+    import pandas (~0.8 s)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    dtype = np.dtype(values.type.to_pandas_dtype())
+    return np.frombuffer(values.buffers()[1], dtype, len(values), values.offset * dtype.itemsize)
