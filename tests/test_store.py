@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -30,6 +32,9 @@ def version_1_store(path: Path) -> None:
         " VALUES ('default', 'r1', TIMESTAMP '2024-06-19 08:30:00', 't1', 'Sales', md5('x'), 1)"
     )
     con.execute("INSERT INTO record_ids VALUES ('default', 'r1', 'team', md5('x'))")
+    con.execute(
+        "INSERT INTO batches VALUES (1, 'default', 'old.ndjson', TIMESTAMP '2024-06-20', 1)"
+    )
     con.close()
 
 
@@ -41,23 +46,22 @@ def test_a_version_1_store_is_migrated_and_keeps_its_records(tmp_path: Path) -> 
     con = open_store(path)
     assert schema_version(con) == SCHEMA_VERSION == 2
     types = con.execute(
-        "SELECT table_name, data_type FROM information_schema.columns"
-        " WHERE column_name = 'content_hash' AND table_name IN ('r_team', 'record_ids')"
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_name = 'r_team' AND column_name IN ('content_hash', 'lineno')"
     ).fetchall()
-    assert sorted(types) == [("r_team", "UBIGINT"), ("record_ids", "UBIGINT")]
+    assert sorted(types) == [("content_hash", "UBIGINT"), ("lineno", "BIGINT")]
+    tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "record_ids" not in tables
     expected = f"SELECT {hash_sql(BY_NAME['team'])} FROM r_team"
     assert (
         con.execute("SELECT content_hash FROM r_team").fetchall()
         == con.execute(expected).fetchall()
     )
-    assert (
-        con.execute("SELECT content_hash FROM record_ids").fetchall()
-        == con.execute(expected).fetchall()
-    )
-    # The same record again is a re-send.
+    # The same record again is a re-send; the next batch gets the next id.
     summary = ingest_bytes(con, (json.dumps(TEAM) + "\n").encode(), now=NOW)
-    assert (summary.total_stored, summary.duplicates) == (0, 1)
-    assert con.execute("SELECT record_id, name FROM r_team").fetchall() == [("r1", "Sales")]
+    assert (summary.total_stored, summary.duplicates, summary.batches[0].batch_id) == (0, 1, 2)
+    rows = con.execute("SELECT record_id, name, batch_id, lineno FROM r_team").fetchall()
+    assert rows == [("r1", "Sales", 1, None)]
     con.close()
 
 
@@ -69,3 +73,22 @@ def test_a_newer_store_is_refused(tmp_path: Path) -> None:
     con.close()
     with pytest.raises(StoreError, match="newer than this cxport"):
         open_store(path)
+
+
+def test_a_store_opens_after_a_crash_in_the_middle_of_work(tmp_path: Path) -> None:
+    """The process dies after an ingest, before any checkpoint: the next open
+    replays the write-ahead log (offline, as on a machine without internet)."""
+    path = tmp_path / "crash.duckdb"
+    script = (
+        "import os, sys\n"
+        "from cxport.store import open_store\n"
+        "from cxport.ingest import ingest_bytes\n"
+        "con = open_store(sys.argv[1])\n"
+        "ingest_bytes(con, sys.argv[2].encode() + b'\\n')\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path), json.dumps(TEAM)], check=True)
+    assert Path(f"{path}.wal").exists()
+    con = open_store(path, read_only=True)
+    assert con.execute("SELECT record_id, name FROM r_team").fetchall() == [("r1", "Sales")]
+    con.close()

@@ -32,7 +32,8 @@ SCHEMA_VERSION = 2
 Connection = duckdb.DuckDBPyConnection
 
 
-def table_ddl(rt: RecordType, hash_type: str = "UBIGINT") -> str:
+def _table_v1(rt: RecordType) -> str:
+    """A record type's table as schema version 1 made it."""
     cols = ",\n  ".join(f'"{f.name}" {f.sql_type}' for f in rt.fields)
     return (
         f"CREATE TABLE IF NOT EXISTS {rt.table} (\n"
@@ -40,7 +41,7 @@ def table_ddl(rt: RecordType, hash_type: str = "UBIGINT") -> str:
         "  record_id VARCHAR NOT NULL,\n"
         '  "at" TIMESTAMP NOT NULL,\n'
         f"  {cols},\n"
-        f"  content_hash {hash_type} NOT NULL,\n"
+        "  content_hash VARCHAR NOT NULL,\n"
         "  batch_id BIGINT NOT NULL\n"
         ")"
     )
@@ -57,27 +58,25 @@ def _migrate_to_1(con: Connection) -> None:
         " type VARCHAR NOT NULL, content_hash VARCHAR NOT NULL)"
     )
     for rt in RECORD_TYPES:
-        con.execute(table_ddl(rt, hash_type="VARCHAR"))
+        con.execute(_table_v1(rt))
 
 
 def _migrate_to_2(con: Connection) -> None:
-    """Content hashes: md5 text becomes DuckDB's 64-bit hash (`hash_sql`)."""
+    """Ingest writes straight into the record tables:
+
+    - content hashes: md5 text becomes DuckDB's 64-bit hash (`hash_sql`);
+    - `lineno`: the record's line in its batch (null for records stored
+      before), with `batch_id` where each record came from;
+    - `record_ids` goes: the record tables themselves say which ids are stored.
+    """
     from cxport.ingest.checks import hash_sql
 
-    parts = []
     for rt in RECORD_TYPES:
         con.execute(
             f"ALTER TABLE {rt.table} ALTER content_hash SET DATA TYPE UBIGINT USING {hash_sql(rt)}"
         )
-        parts.append(
-            f"SELECT workspace, record_id, '{rt.name}' AS type, content_hash FROM {rt.table}"
-        )
+        con.execute(f"ALTER TABLE {rt.table} ADD COLUMN lineno BIGINT")
     con.execute("DROP TABLE record_ids")
-    con.execute(
-        "CREATE TABLE record_ids (workspace VARCHAR NOT NULL, record_id VARCHAR NOT NULL,"
-        " type VARCHAR NOT NULL, content_hash UBIGINT NOT NULL)"
-    )
-    con.execute(f"INSERT INTO record_ids {' UNION ALL '.join(parts)}")
 
 
 # Migration n takes a store at version n-1 to version n.
@@ -104,6 +103,11 @@ def migrate(con: Connection) -> None:
             "INSERT OR REPLACE INTO cxport_meta VALUES ('schema_version', ?)", [str(version)]
         )
         con.execute("COMMIT")
+    if current < SCHEMA_VERSION:
+        # Into the store file now: replaying a migration from the write-ahead
+        # log (after a crash) needs DuckDB extensions loaded on demand, which
+        # fails offline.
+        con.execute("CHECKPOINT")
 
 
 def open_store(path: str | Path, read_only: bool = False) -> Connection:

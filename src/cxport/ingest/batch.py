@@ -1,12 +1,15 @@
-"""One batch (a file, an HTTP body), staged chunk by chunk.
+"""One batch (a file, an HTTP body), checked chunk by chunk in one transaction.
 
 Each chunk's lines are grouped by `type` (Arrow, no object per line) and
-queued per type (`ingest_pend_<type>`); when enough lines of a type are
+queued per type (as Arrow); when enough lines of a type are
 queued (a query over few lines runs on one thread), they go through their
-type's check query (`checks.py`) straight into a staging temp table `ingest_stg_<type>` (temp tables spill to disk, so a
-batch may be larger than memory), with its errors in a column `_errs`; the
-errors are also gathered, with those of unparsable lines, in `ingest_errs`
-(lineno, field, reason). `commit.py` stores the batch at the end.
+type's check query (`checks.py`) straight into the type's record table,
+with their batch id and line number, inside the batch's transaction (DuckDB
+writes a large uncommitted insert to the store file, so a batch may be
+larger than memory). Errors go to `ingest_errs` (lineno, field, reason): a
+second run of the check query collects them when fewer rows were valid than
+lines checked. `commit.py` ends the batch: it removes re-sends, finds
+conflicts, and commits or rolls back.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cxport.ingest.business_hours import canonical_weekly, check_timezone
-from cxport.ingest.checks import ERR_TYPE, hash_sql, q, validate_query
-from cxport.ingest.reader import Chunk, EarlyReject, int64_array
+from cxport.ingest.checks import ERR_TYPE, hash_sql, ident, q, stored_columns, validate_query
+from cxport.ingest.reader import ARROW_BATCH_ROWS, Chunk, EarlyReject, int64_array
 from cxport.records import BY_NAME, RecordType
 from cxport.store import Connection
 
@@ -37,21 +40,14 @@ UNPARSED = -1  # a line without a string `type`: invalid JSON, not an object...
 # Lines of a type queued before their check query runs: enough for every thread.
 FLUSH_LINES = 500_000
 FLUSH_BYTES = 128 * 1024 * 1024
-
-
-def stage_table(type_name: str) -> str:
-    return f"ingest_stg_{type_name}"
-
-
-def pending_table(type_name: str) -> str:
-    return f"ingest_pend_{type_name}"
+QUEUED_BYTES = 256 * 1024 * 1024  # all types together: past it, the largest is checked
 
 
 @dataclass
 class Pending:
-    """Lines of one type queued in `pending_table(type)`."""
+    """Lines of one type queued: Arrow tables (lineno, line)."""
 
-    first_line: int
+    tables: list[pa.Table] = field(default_factory=list)
     lines: int = 0
     nbytes: int = 0
 
@@ -66,33 +62,62 @@ class Batch:
     skip_invalid: bool
     now: dt.datetime
     lines: int = 0
-    staged: set[str] = field(default_factory=set)  # record types with a staging table
+    batch_id: int = 0
+    staged: set[str] = field(default_factory=set)  # record types with rows in this batch
     pending: dict[str, Pending] = field(default_factory=dict)  # record types with lines queued
     errors: int = 0  # rows of ingest_errs
+    in_transaction: bool = False
 
     def __post_init__(self) -> None:
         self.run(
             "CREATE OR REPLACE TEMP TABLE ingest_errs (lineno BIGINT, field VARCHAR, reason VARCHAR)"
         )
         self.run("CREATE OR REPLACE TEMP TABLE ingest_skip (lineno BIGINT)")
-        # Rejected lines kept for the rejects file: those not in a staging table,
-        # and (by offset in the reader's spill file) those the reader set aside.
+        # Rejected lines kept for the rejects file (skip-invalid mode): those
+        # with no record type, the lines of the record types (`ingest_lines_raw`:
+        # a conflict is found at the end), and (by offset in the reader's spill
+        # file) those the reader set aside.
         self.run("CREATE OR REPLACE TEMP TABLE ingest_raw (lineno BIGINT, raw VARCHAR)")
+        self.run("CREATE OR REPLACE TEMP TABLE ingest_lines_raw (lineno BIGINT, raw VARCHAR)")
         self.run(
             "CREATE OR REPLACE TEMP TABLE ingest_spill (lineno BIGINT, off BIGINT, len BIGINT)"
         )
+        self.run("BEGIN TRANSACTION")
+        self.in_transaction = True
+        self.batch_id = self.value("SELECT coalesce(max(batch_id), 0) + 1 FROM batches")
+
+    def end(self, commit: bool) -> None:
+        """Commit or roll back the batch's transaction."""
+        if self.in_transaction:
+            self.in_transaction = False
+            self.run("COMMIT" if commit else "ROLLBACK")
+
+    @property
+    def storing(self) -> bool:
+        """Whether valid rows are still stored: not once the batch is bound to fail."""
+        return self.skip_invalid or not self.errors
 
     def run(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        # Results are always drained: DuckDB refuses `register` while one is open.
+        # Results are always drained: a pending result blocks the next query.
         return self.con.execute(sql, params).fetchall()
+
+    def run_on(
+        self, table: pa.Table, sql: str, name: str = "ingest_lines"
+    ) -> list[tuple[Any, ...]]:
+        """Run `sql`, in which `name` is the Arrow `table`. (A relation's query:
+        a view made by `register` would hold the table, and its memory, until
+        the end of the batch's transaction.)"""
+        result = self.con.from_arrow(table).query(name, sql)
+        return result.fetchall() if result is not None else []
 
     def value(self, sql: str, params: list[Any] | None = None) -> int:
         rows = self.run(sql, params)
         return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     def close(self) -> None:
-        tables = ["ingest_errs", "ingest_skip", "ingest_raw", "ingest_spill"]
-        tables += [stage_table(t) for t in self.staged] + [pending_table(t) for t in self.pending]
+        self.end(commit=False)
+        tables = ["ingest_errs", "ingest_skip", "ingest_raw", "ingest_lines_raw", "ingest_spill"]
+        tables.append("ingest_checked")
         for name in tables:
             self.run(f"DROP TABLE IF EXISTS {name}")
         self.staged.clear()
@@ -103,35 +128,34 @@ class Batch:
     def add_chunk(self, chunk: Chunk) -> None:
         self.lines = chunk.first_line + chunk.lines - 1
         table = chunk.table
-        self.con.register("ingest_chunk", table)
-        try:
-            types = self.con.sql(
-                "SELECT try(json_extract_string(line, '$.type')) AS type,"
-                f" coalesce(regexp_matches(line, {q(TRAILING_COMMA_RE)}), false)::UTINYINT"
-                " AS suspect, (line IS NULL)::UTINYINT AS early FROM ingest_chunk ORDER BY lineno"
-            ).to_arrow_table()
-        finally:
-            self.con.unregister("ingest_chunk")
+        relation = self.con.from_arrow(table).query(
+            "ingest_chunk",
+            "SELECT try(json_extract_string(line, '$.type')) AS type,"
+            f" coalesce(regexp_matches(line, {q(TRAILING_COMMA_RE)}), false)::UTINYINT"
+            " AS suspect, (line IS NULL)::UTINYINT AS early FROM ingest_chunk ORDER BY lineno",
+        )
+        assert relation is not None  # a SELECT
+        types = relation.to_arrow_table()
         codes, names = _codes(types.column("type"))
         codes[numpy_of(types.column("early")) == 1] = SKIPPED
         suspects = numpy_of(types.column("suspect"))
         if suspects.any():
             self._strict_json(table, np.flatnonzero(suspects), codes)
-        # Group the lines by type: one sort, then a zero-copy slice per type.
+        # Group the lines by type: one sort, then a copy of each type's lines
+        # (queued lines must not hold their whole chunk in memory).
         order = np.argsort(codes, kind="stable")
-        grouped = table.take(int64_array(order))
         sorted_codes = codes[order]
         for code in np.unique(sorted_codes):
             if code == SKIPPED:
                 continue
             lo, hi = np.searchsorted(sorted_codes, [code, code + 1])
-            lines = grouped.slice(int(lo), int(hi - lo))
+            lines = table.take(int64_array(order[lo:hi]))
             if code == UNPARSED:
-                self._with(lines, self._unparsed)
+                self._unparsed(lines)
             elif names[code] in BY_NAME:
-                self._with(lines, lambda name=names[code], ls=lines: self._queue(name, ls))
+                self._queue(names[code], lines)
             else:
-                self._with(lines, lambda name=names[code]: self._unknown_type(name))
+                self._unknown_type(lines, names[code])
         self.errors = self.value("SELECT count(*) FROM ingest_errs")
 
     def flush(self) -> None:
@@ -141,32 +165,30 @@ class Batch:
         self.errors = self.value("SELECT count(*) FROM ingest_errs")
 
     def _queue(self, name: str, lines: pa.Table) -> None:
-        """Queue the lines of `ingest_lines` (of type `name`): lines are
-        checked in bulk, as a query over few lines runs on one thread."""
-        table = pending_table(name)
-        queued = self.pending.get(name)
-        if queued is None:
-            queued = self.pending[name] = Pending(lines.column("lineno")[0].as_py())
-            self.run(f"CREATE OR REPLACE TEMP TABLE {table} AS FROM ingest_lines")
-        else:
-            self.run(f"INSERT INTO {table} FROM ingest_lines")
+        """Queue lines of type `name`: lines are checked in bulk, as a query
+        over few lines runs on one thread. They wait as Arrow, outside
+        DuckDB: a temp table made and dropped in the batch's transaction
+        would be kept in memory until its end."""
+        queued = self.pending.setdefault(name, Pending())
+        queued.tables.append(lines)
         queued.lines += len(lines)
         queued.nbytes += lines.nbytes
         if queued.lines >= FLUSH_LINES or queued.nbytes >= FLUSH_BYTES:
             self._flush(name)
+        elif sum(p.nbytes for p in self.pending.values()) >= QUEUED_BYTES:
+            self._flush(max(self.pending, key=lambda t: self.pending[t].nbytes))
 
     def _flush(self, name: str) -> None:
         queued = self.pending.pop(name)
-        table = pending_table(name)
-        self._check(BY_NAME[name], table, queued.first_line)
-        self.run(f"DROP TABLE {table}")
-
-    def _with(self, lines: pa.Table, step: Any) -> None:
-        self.con.register("ingest_lines", lines)
-        try:
-            step()
-        finally:
-            self.con.unregister("ingest_lines")
+        lines = pa.concat_tables(queued.tables)
+        lines = pa.Table.from_batches(lines.to_batches(max_chunksize=ARROW_BATCH_ROWS))
+        rt = BY_NAME[name]
+        if self.skip_invalid:
+            self.run_on(lines, "INSERT INTO ingest_lines_raw SELECT lineno, line FROM ingest_lines")
+        if rt.name == "business_hours":
+            self._check_in_python_too(rt, lines)
+        else:
+            self._check(rt, lines)
 
     def add_early(self, early: list[EarlyReject]) -> None:
         """Lines the reader rejected (too long, not UTF-8)."""
@@ -180,12 +202,11 @@ class Batch:
                 "len": pa.array([e.length for e in early], pa.int64()),
             }
         )
-        self.con.register("ingest_early", table)
-        try:
-            self.run("INSERT INTO ingest_errs SELECT lineno, '', reason FROM ingest_early")
-            self.run("INSERT INTO ingest_spill SELECT lineno, off, len FROM ingest_early")
-        finally:
-            self.con.unregister("ingest_early")
+        for sql in (
+            "INSERT INTO ingest_errs SELECT lineno, '', reason FROM ingest_early",
+            "INSERT INTO ingest_spill SELECT lineno, off, len FROM ingest_early",
+        ):
+            self.run_on(table, sql, name="ingest_early")
         self.errors = self.value("SELECT count(*) FROM ingest_errs")
 
     def _strict_json(self, table: pa.Table, suspects: np.ndarray, codes: np.ndarray) -> None:
@@ -206,25 +227,26 @@ class Batch:
                 )
                 self.run("INSERT INTO ingest_raw VALUES (?, ?)", [lineno, line])
 
-    def _unparsed(self) -> None:
+    def _unparsed(self, lines: pa.Table) -> None:
         """Errors of lines without a string `type`; blank lines are skipped."""
-        self.run(
+        self.run_on(
+            lines,
             "CREATE OR REPLACE TEMP TABLE ingest_bad AS SELECT lineno, line, e[1] AS field,"
             " e[2] AS reason FROM (SELECT lineno, line, CASE"
             f" WHEN regexp_full_match(line, {q(BLANK_RE)}) THEN NULL"
             " WHEN NOT json_valid(line) THEN ['', 'invalid JSON']"
             " WHEN json_type(line) <> 'OBJECT' THEN ['', 'not a JSON object']"
             " WHEN coalesce(json_type(line, '$.type'), 'NULL') = 'NULL' THEN ['type', 'required']"
-            " ELSE ['type', 'must be a string'] END AS e FROM ingest_lines) WHERE e IS NOT NULL"
+            " ELSE ['type', 'must be a string'] END AS e FROM ingest_lines) WHERE e IS NOT NULL",
         )
         self._add_bad()
 
-    def _unknown_type(self, name: str) -> None:
+    def _unknown_type(self, lines: pa.Table, name: str) -> None:
         reason = f"unknown record type {json.dumps(name, ensure_ascii=False)}"
-        self.run(
+        self.run_on(
+            lines,
             "CREATE OR REPLACE TEMP TABLE ingest_bad AS SELECT lineno, line, 'type' AS field,"
-            " ? AS reason FROM ingest_lines",
-            [reason],
+            f" {q(reason)} AS reason FROM ingest_lines",
         )
         self._add_bad()
 
@@ -234,28 +256,42 @@ class Batch:
             self.run("INSERT INTO ingest_raw SELECT lineno, line FROM ingest_bad")
         self.run("DROP TABLE ingest_bad")
 
-    def _check(self, rt: RecordType, source: str, first_line: int) -> None:
-        """Check the lines of `source`, all of type `rt` and from `first_line` on."""
-        table = stage_table(rt.name)
-        query = validate_query(rt, source, with_raw=self.skip_invalid)
-        if rt.name in self.staged:
-            self.run(f"INSERT INTO {table} {query}")
-        else:
-            self.run(f"CREATE OR REPLACE TEMP TABLE {table} AS {query}")
-            self.staged.add(rt.name)
-        # Only these lines' rows (zone maps skip the earlier row groups).
-        this_chunk = f"lineno >= {first_line}"
-        if rt.name == "business_hours":
-            self._business_hours(table, this_chunk)
-        self.run(
-            "INSERT INTO ingest_errs SELECT lineno, e.field, e.reason FROM (SELECT lineno,"
-            f" unnest(_errs) AS e FROM {table} WHERE {this_chunk} AND len(_errs) > 0)"
+    def _check(self, rt: RecordType, lines: pa.Table) -> None:
+        """Check `lines` (all of type `rt`): the valid ones go to the record
+        table; when some were not, a second run of the check collects the errors."""
+        query = validate_query(rt, "ingest_lines", with_raw=False)
+        stored = 0
+        if self.storing:
+            sql = f"{self._insert_sql(rt)} ({query}) WHERE len(_errs) = 0"
+            stored = int(self.run_on(lines, sql)[0][0])
+            if stored:
+                self.staged.add(rt.name)
+        if stored < len(lines):
+            self.run_on(lines, self._errors_sql(f"({query})"))
+            self.errors = self.value("SELECT count(*) FROM ingest_errs")
+
+    def _insert_sql(self, rt: RecordType) -> str:
+        """INSERT INTO the record table of `rt`, then a SELECT of a check
+        query's rows (`validate_query`'s columns) is to follow."""
+        cols = ", ".join(ident(n) for n in stored_columns(rt))
+        return (
+            f"INSERT INTO {rt.table} (workspace, {cols}, content_hash, batch_id, lineno)"
+            f" SELECT {q(self.workspace)}, {cols}, content_hash, {self.batch_id}, lineno FROM"
         )
 
-    def _business_hours(self, table: str, this_chunk: str) -> None:
-        rows = self.run(
-            f"SELECT lineno, timezone, weekly FROM {table} WHERE {this_chunk} AND len(_errs) = 0"
+    def _errors_sql(self, checked: str) -> str:
+        return (
+            "INSERT INTO ingest_errs SELECT lineno, e.field, e.reason FROM (SELECT lineno,"
+            f" unnest(_errs) AS e FROM {checked} WHERE len(_errs) > 0)"
         )
+
+    def _check_in_python_too(self, rt: RecordType, lines: pa.Table) -> None:
+        """Business hours: the check query, then the time zone and the days
+        of `weekly` in Python (few records), then the valid ones are stored."""
+        table = "ingest_checked"
+        query = validate_query(rt, "ingest_lines", False)
+        self.run_on(lines, f"CREATE OR REPLACE TEMP TABLE {table} AS {query}")
+        rows = self.run(f"SELECT lineno, timezone, weekly FROM {table} WHERE len(_errs) = 0")
         fixes = []
         for lineno, tz, weekly in rows:
             errs = []
@@ -266,24 +302,24 @@ class Batch:
             if reason:
                 errs.append({"field": "weekly", "reason": reason})
             fixes.append({"lineno": lineno, "weekly": canon, "errs": errs})
-        if not fixes:
-            return
-        err = pa.struct([("field", pa.string()), ("reason", pa.string())])
-        schema = pa.schema(
-            [("lineno", pa.int64()), ("weekly", pa.string()), ("errs", pa.list_(err))]
-        )
-        self.con.register("ingest_bh", pa.Table.from_pylist(fixes, schema=schema))
-        try:
-            self.run(
-                f"UPDATE {table} SET weekly = b.weekly, _errs = b.errs::{ERR_TYPE}[]"
-                f" FROM ingest_bh b WHERE {table}.lineno = b.lineno"
+        if fixes:
+            err = pa.struct([("field", pa.string()), ("reason", pa.string())])
+            schema = pa.schema(
+                [("lineno", pa.int64()), ("weekly", pa.string()), ("errs", pa.list_(err))]
             )
-        finally:
-            self.con.unregister("ingest_bh")
-        # The hash is of the canonical weekly text.
-        self.run(
-            f"UPDATE {table} SET content_hash = {hash_sql(BY_NAME['business_hours'])} WHERE {this_chunk}"
-        )
+            self.run_on(
+                pa.Table.from_pylist(fixes, schema=schema),
+                f"UPDATE {table} SET weekly = b.weekly, _errs = b.errs::{ERR_TYPE}[]"
+                f" FROM ingest_bh b WHERE {table}.lineno = b.lineno",
+                name="ingest_bh",
+            )
+            # The hash is of the canonical weekly text.
+            self.run(f"UPDATE {table} SET content_hash = {hash_sql(rt)}")
+        self.run(self._errors_sql(table))
+        self.errors = self.value("SELECT count(*) FROM ingest_errs")
+        if self.storing and self.value(f"{self._insert_sql(rt)} {table} WHERE len(_errs) = 0"):
+            self.staged.add(rt.name)
+        self.run(f"DROP TABLE {table}")
 
 
 def _codes(types: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:

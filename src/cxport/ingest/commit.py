@@ -1,11 +1,15 @@
-"""The end of a batch: dedupe, compare with the store, store in one transaction.
+"""The end of a batch: dedupe, compare with the store, commit.
+
+The batch's valid rows are already in the record tables (uncommitted, with
+the batch id and their line numbers):
+
 
 - Same record id and content (in the batch or in the store): a re-send,
   skipped and counted as a duplicate.
 - Same record id, other content: a conflict, naming both lines (or the
   stored record). So is a `message_id` used by two message records.
-- Then the staged records go to the `r_*` tables, `record_ids` and
-  `batches` in one transaction: all of the batch or none of it.
+- Then the rows of skipped lines are deleted and the batch recorded in
+  `batches`, and its transaction commits: all of the batch or none of it.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from cxport.errors import InvalidInput
-from cxport.ingest.batch import Batch, stage_table
+from cxport.ingest.batch import Batch
 from cxport.ingest.checks import ident, q, stored_columns
 from cxport.ingest.problems import MAX_PROBLEMS, problem_lines
-from cxport.records import BY_NAME
+from cxport.records import BY_NAME, RECORD_TYPES
 from cxport.store import to_utc_naive
 
 MAX_WARNINGS = 100
@@ -48,36 +52,44 @@ def invalid(b: Batch) -> InvalidInput:
 
 
 def commit(b: Batch) -> BatchResult:
-    """Store the staged batch, or raise InvalidInput leaving the store unchanged."""
+    """End the batch: commit it, or raise InvalidInput (the caller's
+    `Batch.close` rolls it back, leaving the store unchanged)."""
     if b.errors and not b.skip_invalid:
         raise invalid(b)
-    b.run("BEGIN TRANSACTION")
-    try:
-        if b.skip_invalid:  # lines with errors are left out
-            b.run("INSERT INTO ingest_skip SELECT DISTINCT lineno FROM ingest_errs")
-        _conflicts(b)
-        if b.errors and not b.skip_invalid:
-            raise invalid(b)
-        result = _insert(b)
-        b.run("COMMIT")
-    except BaseException:
-        b.run("ROLLBACK")
-        raise
+    if b.skip_invalid:  # lines with errors are left out
+        b.run("INSERT INTO ingest_skip SELECT DISTINCT lineno FROM ingest_errs")
+    _conflicts(b)
+    if b.errors and not b.skip_invalid:
+        raise invalid(b)
+    result = _finish(b)
+    b.end(commit=True)
     return result
 
 
+def _this_batch(b: Batch, t: str) -> str:
+    """The rows of record type `t` this batch stored (zone maps skip the others)."""
+    return f"{BY_NAME[t].table} WHERE batch_id = {b.batch_id}"
+
+
 def _ids_view(b: Batch) -> None:
-    """`ingest_ids`: (lineno, record_id, type, content_hash) of the staged lines."""
+    """`ingest_ids`: (lineno, record_id, type, content_hash) of this batch's
+    rows; `ingest_before`: (record_id, type, content_hash) of the records
+    stored before it, of every type (a record id names one record)."""
     parts = [
-        f"SELECT lineno, record_id, {q(t)} AS type, content_hash FROM {stage_table(t)}"
-        " ANTI JOIN ingest_skip USING (lineno)"
+        f"SELECT lineno, record_id, {q(t)} AS type, content_hash FROM {_this_batch(b, t)}"
         for t in sorted(b.staged)
     ]
     sql = " UNION ALL ".join(parts) or (
         "SELECT NULL::BIGINT AS lineno, NULL::VARCHAR AS record_id,"
-        " NULL::VARCHAR AS type, NULL::VARCHAR AS content_hash WHERE false"
+        " NULL::VARCHAR AS type, NULL::UBIGINT AS content_hash WHERE false"
     )
     b.run(f"CREATE OR REPLACE TEMP VIEW ingest_ids AS {sql}")
+    before = " UNION ALL ".join(
+        f"SELECT record_id, {q(rt.name)} AS type, content_hash FROM {rt.table}"
+        f" WHERE workspace = {q(b.workspace)} AND batch_id <> {b.batch_id}"
+        for rt in RECORD_TYPES
+    )
+    b.run(f"CREATE OR REPLACE TEMP VIEW ingest_before AS {before}")
 
 
 def _conflicts(b: Batch) -> None:
@@ -87,8 +99,7 @@ def _conflicts(b: Batch) -> None:
     b.run(
         "CREATE OR REPLACE TEMP TABLE ingest_stored AS SELECT i.lineno, i.record_id, i.type,"
         " i.type = r.type AND i.content_hash = r.content_hash AS same FROM ingest_ids i"
-        " JOIN record_ids r ON r.workspace = ? AND r.record_id = i.record_id",
-        [b.workspace],
+        " JOIN ingest_before r USING (record_id)"
     )
     _same_columns(b)
     b.run(
@@ -124,16 +135,11 @@ def _conflicts(b: Batch) -> None:
     if "message" in b.staged:
         _message_ids(b)
     b.errors = b.value("SELECT count(*) FROM ingest_errs")
-    if b.skip_invalid:  # rejected conflicts are left out too, their lines kept
+    if b.skip_invalid:  # rejected conflicts are left out too
         b.run(
             "INSERT INTO ingest_skip SELECT DISTINCT lineno FROM ingest_errs"
             " ANTI JOIN ingest_skip USING (lineno)"
         )
-        for t in b.staged:
-            b.run(
-                f"INSERT INTO ingest_raw SELECT lineno, raw FROM {stage_table(t)}"
-                " SEMI JOIN ingest_errs USING (lineno) ANTI JOIN ingest_raw USING (lineno)"
-            )
 
 
 def _same_columns(b: Batch) -> None:
@@ -147,9 +153,9 @@ def _same_columns(b: Batch) -> None:
         )
         b.run(
             "UPDATE ingest_stored SET same = true WHERE lineno IN (SELECT s.lineno"
-            f" FROM ingest_stored s JOIN {stage_table(t)} g USING (lineno)"
+            f" FROM ingest_stored s JOIN (FROM {_this_batch(b, t)}) g USING (lineno)"
             f" JOIN {rt.table} r ON r.workspace = ? AND r.record_id = g.record_id"
-            f" WHERE NOT s.same AND s.type = {q(t)} AND {same})",
+            f" AND r.batch_id <> {b.batch_id} WHERE NOT s.same AND s.type = {q(t)} AND {same})",
             [b.workspace],
         )
 
@@ -173,7 +179,7 @@ def _message_ids(b: Batch) -> None:
     """A `message_id` names one message record per workspace."""
     b.run(
         "CREATE OR REPLACE TEMP VIEW ingest_mids AS SELECT lineno, record_id, message_id"
-        f" FROM {stage_table('message')} ANTI JOIN ingest_skip USING (lineno)"
+        f" FROM (FROM {_this_batch(b, 'message')}) ANTI JOIN ingest_skip USING (lineno)"
         " ANTI JOIN ingest_errs USING (lineno)"
     )
     b.run(
@@ -181,7 +187,7 @@ def _message_ids(b: Batch) -> None:
         " || to_json(m.message_id) || ' is already used by stored record '"
         " || to_json(min(s.record_id)) FROM ingest_mids m JOIN r_message s"
         " ON s.workspace = ? AND s.message_id = m.message_id AND s.record_id <> m.record_id"
-        " GROUP BY m.lineno, m.message_id",
+        f" AND s.batch_id <> {b.batch_id} GROUP BY m.lineno, m.message_id",
         [b.workspace],
     )
     # In the batch: message ids seen twice, found by hash first (see ingest_twice).
@@ -202,35 +208,26 @@ def _message_ids(b: Batch) -> None:
     b.run("DROP VIEW ingest_mids")
 
 
-def _insert(b: Batch) -> BatchResult:
-    batch_id = b.value("SELECT coalesce(max(batch_id), 0) + 1 FROM batches")
-    stored: dict[str, int] = {}
+def _finish(b: Batch) -> BatchResult:
+    """Remove the skipped lines' rows (re-sends, rejected conflicts), record the batch."""
     skips = b.value("SELECT count(*) FROM ingest_skip") > 0
+    stored: dict[str, int] = {}
     for t in sorted(b.staged):
-        rt = BY_NAME[t]
-        cols = ", ".join(ident(n) for n in stored_columns(rt))
-        src = stage_table(t) + (" ANTI JOIN ingest_skip USING (lineno)" if skips else "")
-        n = b.value(
-            f"INSERT INTO {rt.table} (workspace, {cols}, content_hash, batch_id)"
-            f" SELECT ?, {cols}, content_hash, ? FROM {src}",
-            [b.workspace, batch_id],
-        )
-        b.run(
-            f"INSERT INTO record_ids SELECT ?, record_id, {q(t)}, content_hash FROM {src}",
-            [b.workspace],
-        )
+        if skips:
+            b.run(f"DELETE FROM {_this_batch(b, t)} AND lineno IN (SELECT lineno FROM ingest_skip)")
+        n = b.value(f"SELECT count(*) FROM {_this_batch(b, t)}")
         if n:
             stored[t] = n
     ingested_at = to_utc_naive(b.now)
     b.run(
         "INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
-        [batch_id, b.workspace, b.source, ingested_at, sum(stored.values())],
+        [b.batch_id, b.workspace, b.source, ingested_at, sum(stored.values())],
     )
     warnings, warning_count = _future(b, ingested_at + FUTURE_MARGIN)
     duplicates = b.value("SELECT count(*) FROM ingest_skip ANTI JOIN ingest_errs USING (lineno)")
     rejected = b.value("SELECT count(DISTINCT lineno) FROM ingest_errs")
     return BatchResult(
-        b.source, batch_id, stored, duplicates, rejected, warnings, warning_count, b.lines
+        b.source, b.batch_id, stored, duplicates, rejected, warnings, warning_count, b.lines
     )
 
 
@@ -239,9 +236,7 @@ def _future(b: Batch, limit: dt.datetime) -> tuple[list[str], int]:
     if not b.staged:
         return [], 0
     union = " UNION ALL ".join(
-        f'SELECT lineno, "at" FROM {stage_table(t)} ANTI JOIN ingest_skip USING (lineno)'
-        ' WHERE "at" > ?'
-        for t in sorted(b.staged)
+        f'SELECT lineno, "at" FROM {_this_batch(b, t)} AND "at" > ?' for t in sorted(b.staged)
     )
     params = [limit] * len(b.staged)
     count = b.value(f"SELECT count(*) FROM ({union})", params)

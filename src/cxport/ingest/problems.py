@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator
 from typing import IO, Any
 
-from cxport.ingest.batch import Batch, stage_table
+from cxport.ingest.batch import Batch
 
 MAX_PROBLEMS = 100  # problems listed in an InvalidInput (the total is counted)
 
@@ -41,15 +41,11 @@ def problem_lines(b: Batch, limit: int = MAX_PROBLEMS) -> tuple[list[str], int, 
 
 def write_rejects(b: Batch, out: IO[bytes], spill: IO[bytes] | None) -> int:
     """Append the batch's rejected lines to `out`, by line; returns how many."""
-    raw_of = " ".join(
-        f"LEFT JOIN (SELECT lineno, raw AS raw_{i} FROM {stage_table(t)}) USING (lineno)"
-        for i, t in enumerate(sorted(b.staged))
-    )
-    raws = ", ".join(["r.raw", *(f"raw_{i}" for i in range(len(b.staged)))])
     b.con.execute(
-        f"SELECT e.lineno, e.field, e.reason, coalesce({raws}), s.off, s.len FROM ingest_errs e"
-        " LEFT JOIN ingest_raw r USING (lineno) LEFT JOIN ingest_spill s USING (lineno)"
-        f" {raw_of} ORDER BY e.lineno, e.field, e.reason"
+        "SELECT e.lineno, e.field, e.reason, coalesce(r.raw, l.raw), s.off, s.len"
+        " FROM ingest_errs e LEFT JOIN ingest_raw r USING (lineno)"
+        " LEFT JOIN ingest_lines_raw l USING (lineno) LEFT JOIN ingest_spill s USING (lineno)"
+        " ORDER BY e.lineno, e.field, e.reason"
     )
     n = 0
     for lineno, rows in itertools.groupby(_fetch(b), key=lambda r: r[0]):
