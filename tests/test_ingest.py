@@ -466,3 +466,19 @@ def test_duplicate_search_in_partitions(store: Connection, monkeypatch: pytest.M
     )
     exc = invalid(store, data, source="f")
     assert [p.split(": field ")[0] for p in exc.problems] == ["f:1", "f:2", "f:3", "f:4"]
+
+
+def test_a_large_batch_is_checkpointed_under_the_ingest_memory_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxport.store import open_store
+
+    ingest = importlib.import_module("cxport.ingest")
+    for threshold, wal_left in ((10**9, True), (2, False)):
+        monkeypatch.setattr(ingest, "CHECKPOINT_LINES", threshold)
+        db = tmp_path / f"store-{threshold}.duckdb"
+        con = open_store(db)
+        ingest_bytes(con, ndjson(rec("team", "r1"), rec("agent", "r2")), now=NOW)
+        wal = Path(f"{db}.wal")
+        assert (wal.exists() and wal.stat().st_size > 0) == wal_left
+        con.close()
