@@ -52,6 +52,11 @@ RECORDS = [
     # A presence change at the lock's instant comes after it: a 0 s session.
     lock("l10", "06-10 11:00", "cv-9", "a11"),
     presence("p10", "06-10 11:00", "a11", "OFFLINE"),
+    # The agent locks the conversation again, then unlocks: the second lock ends
+    # the first (next lock), the unlock only the second.
+    lock("l12", "06-10 09:00", "cv-11", "a13"),
+    lock("l13", "06-10 09:10", "cv-11", "a13"),
+    unlock("u13", "06-10 09:20", "cv-11", "a13"),
     # After the snapshot: invisible, so l11 stays open.
     lock("l11", "06-10 11:30", "cv-10", "a12"),
     unlock("u11", "06-10 12:30", "cv-10", "a12"),
@@ -72,6 +77,8 @@ EXPECTED = {
     "l9": ("a10", "cv-8", None, "06-10 09:30", "unlock", "no_reply", 30 * MIN),
     "l10": ("a11", "cv-9", None, "06-10 11:00", "presence", "cherry_picking", 0),
     "l11": ("a12", "cv-10", None, "06-10 12:00", "as_of", "cherry_picking", 30 * MIN),
+    "l12": ("a13", "cv-11", None, "06-10 09:10", "next_lock", "cherry_picking", 10 * MIN),
+    "l13": ("a13", "cv-11", None, "06-10 09:20", "unlock", "cherry_picking", 10 * MIN),
 }
 
 

@@ -17,7 +17,8 @@ Each candidate end is the next record of one stream, found with `lead`:
 - the conversation's stream: human locks on it and its PENDING/RESOLVED
   status changes (rules 3 and 4; a next lock by the same agent is rule 2);
 - the (conversation, agent) stream: the agent's locks and unlocks there; an
-  unlock next ends the session (rule 1), a lock next is already rule 2.
+  unlock next ends the session (rule 1), a lock next is already rule 2. Only
+  the pairs with an unlock are sorted: for the others this stream ends nothing.
 
 Sessions are those of the conversations in scope (`c_lock`); the agent's
 stream reads every lock (`s_lock`), since a lock elsewhere ends a session.
@@ -50,16 +51,21 @@ by_agent AS (
     WHERE status IN ('AWAY', 'OFFLINE') AND "at" >= (SELECT min("at") FROM lk)
 ),
 by_conversation AS (
-    SELECT conversation_id, record_id, "at", 1 AS rk, agent_id, 'lock' AS kind FROM lk
+    SELECT conversation_id, record_id, "at", 1 AS rk, agent_id, team_id, 'lock' AS kind FROM lk
     UNION ALL
-    SELECT conversation_id, record_id, "at", 3 AS rk, NULL AS agent_id, 'status_change' AS kind
+    SELECT conversation_id, record_id, "at", 3 AS rk, NULL AS agent_id, NULL AS team_id,
+           'status_change' AS kind
     FROM c_status_change WHERE status IN ('PENDING', 'RESOLVED')
 ),
+unlocks AS (
+    SELECT conversation_id, agent_id, record_id, "at" FROM c_unlock WHERE agent_id IS NOT NULL
+),
+-- Only the pairs with an unlock can end a session by rule 1: the others stay out of the sort.
 by_pair AS (
     SELECT conversation_id, agent_id, record_id, "at", 1 AS rk, 'lock' AS kind FROM lk
+    WHERE (conversation_id, agent_id) IN (SELECT conversation_id, agent_id FROM unlocks)
     UNION ALL
-    SELECT conversation_id, agent_id, record_id, "at", 2 AS rk, 'unlock' AS kind
-    FROM c_unlock WHERE agent_id IS NOT NULL
+    SELECT conversation_id, agent_id, record_id, "at", 2 AS rk, 'unlock' AS kind FROM unlocks
 ),
 -- Each stream's candidate end of each lock, as a struct ordered like records:
 -- (at, rank, id), then the rule it stands for.
@@ -77,14 +83,16 @@ next_by_agent AS (
     ) AS a
     WHERE kind = 'lock'
 ),
+-- The locks themselves come out of this window (every lock is in the
+-- conversation's stream), so they need no join back to `lk`.
 next_by_conversation AS (
-    SELECT record_id,
+    SELECT record_id, "at", conversation_id, agent_id, team_id,
            CASE WHEN n_at IS NOT NULL THEN
                {'at': n_at, 'rk': n_rk, 'id': n_id,
                 'rule': CASE WHEN n_kind = 'status_change' THEN 'status_change'
                              WHEN n_agent = agent_id THEN 'next_lock' ELSE 'stolen' END} END AS k
     FROM (
-        SELECT record_id, kind, agent_id,
+        SELECT record_id, "at", conversation_id, agent_id, team_id, kind,
                lead("at") OVER w AS n_at, lead(rk) OVER w AS n_rk,
                lead(record_id) OVER w AS n_id, lead(kind) OVER w AS n_kind,
                lead(agent_id) OVER w AS n_agent
@@ -94,9 +102,7 @@ next_by_conversation AS (
     WHERE kind = 'lock'
 ),
 next_by_pair AS (
-    SELECT record_id,
-           CASE WHEN n_kind = 'unlock' THEN
-               {'at': n_at, 'rk': n_rk, 'id': n_id, 'rule': 'unlock'} END AS k
+    SELECT record_id, {'at': n_at, 'rk': n_rk, 'id': n_id, 'rule': 'unlock'} AS k
     FROM (
         SELECT record_id, kind,
                lead("at") OVER w AS n_at, lead(rk) OVER w AS n_rk,
@@ -104,22 +110,21 @@ next_by_pair AS (
         FROM by_pair
         WINDOW w AS (PARTITION BY conversation_id, agent_id ORDER BY "at", rk, record_id)
     ) AS p
-    WHERE kind = 'lock'
+    WHERE kind = 'lock' AND n_kind = 'unlock'
 ),
 sessions AS (
-    SELECT lk.agent_id, lk.conversation_id, lk.team_id, lk.record_id AS lock_record_id,
-           lk."at" AS started_at,
+    SELECT fe.agent_id, fe.conversation_id, fe.team_id, fe.record_id AS lock_record_id,
+           fe."at" AS started_at,
            coalesce(fe.k.at, r.as_of) AS ended_at,
            coalesce(fe.k.rule, 'as_of') AS end_rule
     FROM (
         -- `least` skips NULLs: the first candidate in the order of records.
-        SELECT lk.record_id, least(a.k, c.k, p.k) AS k
-        FROM lk
-        LEFT JOIN next_by_agent AS a ON a.record_id = lk.record_id
-        LEFT JOIN next_by_conversation AS c ON c.record_id = lk.record_id
-        LEFT JOIN next_by_pair AS p ON p.record_id = lk.record_id
+        SELECT c.record_id, c."at", c.conversation_id, c.agent_id, c.team_id,
+               least(a.k, c.k, p.k) AS k
+        FROM next_by_conversation AS c
+        LEFT JOIN next_by_agent AS a ON a.record_id = c.record_id
+        LEFT JOIN next_by_pair AS p ON p.record_id = c.record_id
     ) AS fe
-    JOIN lk ON lk.record_id = fe.record_id
     CROSS JOIN req AS r
 ),
 handled AS (
