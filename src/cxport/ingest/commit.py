@@ -25,7 +25,7 @@ from cxport.records import BY_NAME, RECORD_TYPES
 from cxport.store import to_utc_naive
 
 MAX_WARNINGS = 100
-DEDUPE_PARTITION_ROWS = 4_000_000  # rows per partition of the duplicate search
+DEDUPE_PARTITION_ROWS = 8_000_000  # rows per partition of the duplicate search
 FUTURE_MARGIN = dt.timedelta(days=1)
 
 
