@@ -54,7 +54,8 @@ class Pending:
 
 @dataclass
 class Batch:
-    """The staging of one batch on `con` (temp tables named `ingest_*`)."""
+    """One batch on `con`: its transaction, its queued lines, and its
+    bookkeeping in temp tables named `ingest_*` (made before the transaction)."""
 
     con: Connection
     source: str
@@ -63,7 +64,7 @@ class Batch:
     now: dt.datetime
     lines: int = 0
     batch_id: int = 0
-    staged: set[str] = field(default_factory=set)  # record types with rows in this batch
+    staged: set[str] = field(default_factory=set)  # record types with rows stored by this batch
     pending: dict[str, Pending] = field(default_factory=dict)  # record types with lines queued
     errors: int = 0  # rows of ingest_errs
     in_transaction: bool = False
@@ -117,8 +118,7 @@ class Batch:
     def close(self) -> None:
         self.end(commit=False)
         tables = ["ingest_errs", "ingest_skip", "ingest_raw", "ingest_lines_raw", "ingest_spill"]
-        tables.append("ingest_checked")
-        for name in tables:
+        for name in [*tables, "ingest_checked"]:
             self.run(f"DROP TABLE IF EXISTS {name}")
         self.staged.clear()
         self.pending.clear()
