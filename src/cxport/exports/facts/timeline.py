@@ -2,9 +2,10 @@
 
 Facts, each one table:
 
-- `f_status_change`: every visible status change, in record order per
-  conversation, with the status before it (`prev_status`) and the flags the
-  rules test (`is_reopening`, `is_handover`).
+- `f_status_change`: every visible status change (record_id, at,
+  conversation_id, status, initiated_by), with its place in the record order
+  of its conversation (`seq`), the status before it (`prev_status`) and the
+  flags the first-response rules test (`is_reopening`, `is_handover`).
 - `f_conversation_messages`: one row per conversation with messages: counts,
   first inbound message, first human outbound message (the first-response
   end), latest message instant.
@@ -34,18 +35,19 @@ QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY "at" DESC, reco
 """,
 )
 
+# Narrow on purpose: a window sorts every column it carries, and only the
+# first-response rules read these rows (`f_conversation` aggregates
+# `c_status_change` itself).
 STATUS_CHANGE = Fact(
     "f_status_change",
     sql="""
-SELECT record_id, "at", conversation_id, status, agent_id, virtual_agent_id,
-       coalesce(system, false) AS system, team_id, initiated_by, handover_reason,
-       resolved_by, resolve_trigger, resolve_reason, resolve_comment,
-       seq, prev_status,
+SELECT record_id, "at", conversation_id, status, initiated_by, seq, prev_status,
        coalesce(status IN ('NEW', 'PENDING') AND prev_status = 'RESOLVED', false) AS is_reopening,
        coalesce(status = 'NEW' AND initiated_by = 'VA_HANDED_OVER_CONVERSATION', false)
            AS is_handover
 FROM (
-    SELECT *, row_number() OVER w AS seq, lag(status) OVER w AS prev_status
+    SELECT record_id, "at", conversation_id, status, initiated_by,
+           row_number() OVER w AS seq, lag(status) OVER w AS prev_status
     FROM c_status_change
     WINDOW w AS (PARTITION BY conversation_id ORDER BY "at", record_id)
 ) AS sc
@@ -91,23 +93,24 @@ FROM (
 """,
 )
 
-# Per conversation, from its status changes; `seq` is the record order.
-_STATUS = """
+# Per conversation, from its status changes, in the order of records.
+_ORDER = '("at", record_id)'
+_STATUS = f"""
 SELECT conversation_id,
        min("at") AS first_at,
        max("at") AS last_at,
-       arg_max(status, seq) AS current_status,
-       arg_min({'record_id': record_id, 'at': "at", 'agent_id': agent_id, 'team_id': team_id},
-               seq) FILTER (WHERE status = 'RESOLVED') AS first_res,
-       arg_max({'record_id': record_id, 'at': "at", 'agent_id': agent_id,
+       arg_max(status, {_ORDER}) AS current_status,
+       arg_min({{'record_id': record_id, 'at': "at", 'agent_id': agent_id, 'team_id': team_id}},
+               {_ORDER}) FILTER (WHERE status = 'RESOLVED') AS first_res,
+       arg_max({{'record_id': record_id, 'at': "at", 'agent_id': agent_id,
                 'virtual_agent_id': virtual_agent_id, 'team_id': team_id,
                 'resolved_by': resolved_by, 'resolve_reason': resolve_reason,
-                'resolve_comment': resolve_comment, 'resolve_trigger': resolve_trigger},
-               seq) FILTER (WHERE status = 'RESOLVED') AS last_res,
-       arg_max({'record_id': record_id, 'at': "at", 'status': status, 'agent_id': agent_id,
-                'virtual_agent_id': virtual_agent_id, 'team_id': team_id},
-               seq) FILTER (WHERE status IN ('PENDING', 'RESOLVED')) AS last_sc
-FROM f_status_change
+                'resolve_comment': resolve_comment, 'resolve_trigger': resolve_trigger}},
+               {_ORDER}) FILTER (WHERE status = 'RESOLVED') AS last_res,
+       arg_max({{'record_id': record_id, 'at': "at", 'status': status, 'agent_id': agent_id,
+                'virtual_agent_id': virtual_agent_id, 'team_id': team_id}},
+               {_ORDER}) FILTER (WHERE status IN ('PENDING', 'RESOLVED')) AS last_sc
+FROM c_status_change
 GROUP BY conversation_id
 """
 
@@ -147,7 +150,7 @@ GROUP BY conversation_id
 
 CONVERSATION = Fact(
     "f_conversation",
-    requires=("f_conversation_entity", "f_conversation_messages", "f_status_change"),
+    requires=("f_conversation_entity", "f_conversation_messages"),
     sql=f"""
 WITH cv AS (SELECT conversation_id, min("at") AS first_at FROM c_conversation GROUP BY conversation_id),
 st AS ({_STATUS}),
