@@ -31,10 +31,14 @@ def offset_text(seconds: int) -> str:
     return f"{sign}{hh:02d}:{mm:02d}" + (f":{ss:02d}" if ss else "")
 
 
-@lru_cache(maxsize=65536)
-def _offset_at(tz: ZoneInfo, epoch_s: int) -> int:
-    off = (_EPOCH + dt.timedelta(seconds=epoch_s)).astimezone(tz).utcoffset()
+def _offset_uncached(tz: ZoneInfo, epoch_s: int) -> int:
+    # `fromtimestamp` with a zone is `tz.fromutc` of the instant, as `astimezone` is,
+    # in one C call: the scans below make tens of thousands of them per zone.
+    off = dt.datetime.fromtimestamp(epoch_s, tz).utcoffset()
     return int(off.total_seconds()) if off is not None else 0
+
+
+_offset_at = lru_cache(maxsize=65536)(_offset_uncached)
 
 
 def offset_periods(
@@ -51,7 +55,7 @@ def offset_periods(
     t = lo_s + 1  # invariant: the offset at t - 1 is `current`
     while t < hi_s:
         nxt = min(t + step_s, hi_s)
-        if _offset_at(tz, nxt - 1) == current:
+        if _offset_uncached(tz, nxt - 1) == current:
             t = nxt
             continue
         a, b = t - 1, nxt - 1  # offset(a) == current != offset(b)
