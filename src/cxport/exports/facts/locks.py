@@ -31,7 +31,8 @@ from __future__ import annotations
 
 from cxport.exports.facts import Fact
 
-# Ranks of `records.TYPE_RANK`: lock 1, unlock 2, status_change 3, presence 4.
+# Ranks of `records.TYPE_RANK`: lock 1, unlock 2, status_change 3, presence 4. In each
+# stream the rank also says what a record is (its kind), so the sorts carry no more.
 LOCK_SESSION = Fact(
     "f_lock_session",
     requires=("f_conversation_entity",),
@@ -43,18 +44,17 @@ WITH lk AS (
 -- What ends a session comes after its lock: the agents' streams from the
 -- first lock in scope on.
 by_agent AS (
-    SELECT agent_id, record_id, "at", 1 AS rk, 'lock' AS kind
+    SELECT agent_id, record_id, "at", 1 AS rk
     FROM s_lock WHERE agent_id IS NOT NULL AND "at" >= (SELECT min("at") FROM lk)
     UNION ALL
-    SELECT agent_id, record_id, "at", 4 AS rk, 'presence' AS kind
+    SELECT agent_id, record_id, "at", 4 AS rk
     FROM s_presence
     WHERE status IN ('AWAY', 'OFFLINE') AND "at" >= (SELECT min("at") FROM lk)
 ),
 by_conversation AS (
-    SELECT conversation_id, record_id, "at", 1 AS rk, agent_id, team_id, 'lock' AS kind FROM lk
+    SELECT conversation_id, record_id, "at", 1 AS rk, agent_id, team_id FROM lk
     UNION ALL
-    SELECT conversation_id, record_id, "at", 3 AS rk, NULL AS agent_id, NULL AS team_id,
-           'status_change' AS kind
+    SELECT conversation_id, record_id, "at", 3 AS rk, NULL AS agent_id, NULL AS team_id
     FROM c_status_change WHERE status IN ('PENDING', 'RESOLVED')
 ),
 unlocks AS (
@@ -62,10 +62,10 @@ unlocks AS (
 ),
 -- Only the pairs with an unlock can end a session by rule 1: the others stay out of the sort.
 by_pair AS (
-    SELECT conversation_id, agent_id, record_id, "at", 1 AS rk, 'lock' AS kind FROM lk
+    SELECT conversation_id, agent_id, record_id, "at", 1 AS rk FROM lk
     WHERE (conversation_id, agent_id) IN (SELECT conversation_id, agent_id FROM unlocks)
     UNION ALL
-    SELECT conversation_id, agent_id, record_id, "at", 2 AS rk, 'unlock' AS kind FROM unlocks
+    SELECT conversation_id, agent_id, record_id, "at", 2 AS rk FROM unlocks
 ),
 -- Each stream's candidate end of each lock, as a struct ordered like records:
 -- (at, rank, id), then the rule it stands for.
@@ -73,15 +73,15 @@ next_by_agent AS (
     SELECT record_id,
            CASE WHEN n_at IS NOT NULL THEN
                {'at': n_at, 'rk': n_rk, 'id': n_id,
-                'rule': CASE n_kind WHEN 'lock' THEN 'next_lock' ELSE 'presence' END} END AS k
+                'rule': CASE n_rk WHEN 1 THEN 'next_lock' ELSE 'presence' END} END AS k
     FROM (
-        SELECT record_id, kind,
+        SELECT record_id, rk,
                lead("at") OVER w AS n_at, lead(rk) OVER w AS n_rk,
-               lead(record_id) OVER w AS n_id, lead(kind) OVER w AS n_kind
+               lead(record_id) OVER w AS n_id
         FROM by_agent
         WINDOW w AS (PARTITION BY agent_id ORDER BY "at", rk, record_id)
     ) AS a
-    WHERE kind = 'lock'
+    WHERE rk = 1
 ),
 -- The locks themselves come out of this window (every lock is in the
 -- conversation's stream), so they need no join back to `lk`.
@@ -89,28 +89,28 @@ next_by_conversation AS (
     SELECT record_id, "at", conversation_id, agent_id, team_id,
            CASE WHEN n_at IS NOT NULL THEN
                {'at': n_at, 'rk': n_rk, 'id': n_id,
-                'rule': CASE WHEN n_kind = 'status_change' THEN 'status_change'
+                'rule': CASE WHEN n_rk = 3 THEN 'status_change'
                              WHEN n_agent = agent_id THEN 'next_lock' ELSE 'stolen' END} END AS k
     FROM (
-        SELECT record_id, "at", conversation_id, agent_id, team_id, kind,
+        SELECT record_id, "at", conversation_id, agent_id, team_id, rk,
                lead("at") OVER w AS n_at, lead(rk) OVER w AS n_rk,
-               lead(record_id) OVER w AS n_id, lead(kind) OVER w AS n_kind,
+               lead(record_id) OVER w AS n_id,
                lead(agent_id) OVER w AS n_agent
         FROM by_conversation
         WINDOW w AS (PARTITION BY conversation_id ORDER BY "at", rk, record_id)
     ) AS c
-    WHERE kind = 'lock'
+    WHERE rk = 1
 ),
 next_by_pair AS (
     SELECT record_id, {'at': n_at, 'rk': n_rk, 'id': n_id, 'rule': 'unlock'} AS k
     FROM (
-        SELECT record_id, kind,
+        SELECT record_id, rk,
                lead("at") OVER w AS n_at, lead(rk) OVER w AS n_rk,
-               lead(record_id) OVER w AS n_id, lead(kind) OVER w AS n_kind
+               lead(record_id) OVER w AS n_id
         FROM by_pair
         WINDOW w AS (PARTITION BY conversation_id, agent_id ORDER BY "at", rk, record_id)
     ) AS p
-    WHERE kind = 'lock' AND n_kind = 'unlock'
+    WHERE rk = 1 AND n_rk = 2
 ),
 sessions AS (
     SELECT fe.agent_id, fe.conversation_id, fe.team_id, fe.record_id AS lock_record_id,
