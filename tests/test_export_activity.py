@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import helpers
 import pandas as pd
 import pytest
 from helpers import EXAMPLE, golden_export, golden_files, golden_stores, ingest_records, read_ndjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from record_builders import conversation, inbound, ts
 
 from cxport.exports import ExportRequest, run_export
 from cxport.exports.catalogue import ColType
@@ -274,3 +276,38 @@ def test_content_header_is_present_when_empty(example_db: Path, tmp_path: Path) 
     out = run(example_db, tmp_path / "m.csv", "messages", scheduled=True, include_content=False)
     header = next(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert "Content" in header
+
+
+def test_contacts_last_updated_is_the_latest_version_or_attribute_event(tmp_path: Path) -> None:
+    """c-1: a contact version after its attribute events; c-2: attribute events
+    only (no contact entity); c-3: neither, so the cell is empty."""
+
+    def contact(rid: str, contact_id: str, at: str, name: str) -> dict[str, Any]:
+        return {"type": "contact", "id": rid, "at": ts(at), "contact_profile_id": contact_id,
+                "medium": "whatsapp", "primary_identifier": "+5511900000001",
+                "secondary_identifier": name}  # fmt: skip
+
+    def attribute(rid: str, contact_id: str, at: str) -> dict[str, Any]:
+        return {"type": "contact_attribute", "id": rid, "at": ts(at),
+                "contact_profile_id": contact_id, "attribute_id": "at-a", "value": "x"}  # fmt: skip
+
+    db = tmp_path / "store.duckdb"
+    ingest_records(db, [
+        contact("k1", "c-1", "05-01 00:00", "Old"),
+        attribute("a1", "c-1", "05-02 00:00"),
+        contact("k2", "c-1", "05-07 00:00", "New"),
+        attribute("a2", "c-2", "05-03 00:00"),
+        attribute("a3", "c-2", "05-04 00:00"),
+        conversation("v1", "cv-1", "ch-1", "c-1", "05-05 00:00"),
+        conversation("v2", "cv-2", "ch-1", "c-2", "05-05 00:00"),
+        conversation("v3", "cv-3", "ch-1", "c-3", "05-05 00:00"),
+        inbound("m1", "05-05 10:00", "cv-1"),
+        inbound("m2", "05-05 11:00", "cv-2"),
+        inbound("m3", "05-05 12:00", "cv-3"),
+    ])  # fmt: skip
+    out = helpers.rows(helpers.export_text(db, "contacts", "2024-05-05", "2024-05-05"))
+    assert {r["Contact Profile ID"]: r["Last Updated"] for r in out} == {
+        "c-1": "2024-05-07T00:00:00+00:00",
+        "c-2": "2024-05-04T00:00:00+00:00",
+        "c-3": "",
+    }

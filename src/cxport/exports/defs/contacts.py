@@ -28,23 +28,20 @@ CONTACTS = ExportDef(
         """
     ),
     facts=("f_range_contact",),
+    # The latest contact version is also the latest `at` of its versions.
     sql="""
-    WITH updates AS (
-        SELECT u.contact_profile_id, max(u.at_) AS last_at
-        FROM (
-            SELECT v.contact_profile_id, v."at" AS at_ FROM s_contact AS v
-            UNION ALL
-            SELECT x.contact_profile_id, x."at" AS at_ FROM s_contact_attribute AS x
-        ) AS u
-        WHERE u.contact_profile_id IN (SELECT contact_profile_id FROM f_range_contact)
-        GROUP BY u.contact_profile_id
+    WITH attribute_updates AS (
+        SELECT x.contact_profile_id, max(x."at") AS last_at
+        FROM s_contact_attribute AS x
+        WHERE x.contact_profile_id IN (SELECT contact_profile_id FROM f_range_contact)
+        GROUP BY x.contact_profile_id
     )
     SELECT rc.contact_profile_id, ct.medium, ct.primary_identifier, ct.secondary_identifier,
            rc.first_at AS created_at, rc.conversations, rc.inbound, rc.outbound,
-           up.last_at AS last_updated
+           greatest(ct."at", up.last_at) AS last_updated
     FROM f_range_contact AS rc
     LEFT JOIN e_contact AS ct ON ct.contact_profile_id = rc.contact_profile_id
-    LEFT JOIN updates AS up ON up.contact_profile_id = rc.contact_profile_id
+    LEFT JOIN attribute_updates AS up ON up.contact_profile_id = rc.contact_profile_id
     ORDER BY rc.first_at, rc.contact_profile_id
     """,
 )
