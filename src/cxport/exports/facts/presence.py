@@ -25,6 +25,7 @@ from cxport.exports.facts import Fact
 
 PRESENCE_INTERVAL = Fact(
     name="f_presence_interval",
+    materialize=False,  # each export reads it once: a view spares writing a table
     sql="""
     WITH cut AS (
         SELECT p.agent_id, p.record_id, p.status, p.away_state, p.at AS started_at,
