@@ -2,9 +2,9 @@
 
     uv run python -m bench.profile --db STORE [--export NAME …] [--output profile.md]
 
-Runs each export the way `run_export` does, on one store, but builds its
-derived facts one at a time and times each (a fact is built again by every
-export that needs it, as `run_export` does). Prints a Markdown table per
+Runs each export the way `run_export` does (its scope included), on one
+store, but builds its derived facts one at a time and times each (a fact is
+built again by every export that needs it, as `run_export` does). Prints a Markdown table per
 export and a summary of the facts over all exports: what building each fact
 once would save. It reaches into `cxport.exports.facts` (the registry), so it
 is a diagnostic, not a benchmark: its times are single runs.
@@ -49,8 +49,8 @@ def profile_export(store: object, name: str, out_dir: Path) -> Timing:
     con = store.cursor()  # type: ignore[attr-defined]
     try:
         with stopwatch() as t:
-            ctx = prepare(con, request, request.as_of_utc(), base=store)
-        parts.append(("prepare (snapshot views, request)", t[0]))
+            ctx = prepare(con, request, request.as_of_utc(), base=store, scope=definition.scope)
+        parts.append(("prepare (snapshot views, request, scope)", t[0]))
         built: set[str] = set()
 
         def visit(fact_name: str) -> None:
