@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from cxport.ingest.business_hours import canonical_weekly, check_timezone
 from cxport.ingest.checks import ERR_TYPE, hash_sql, ident, q, stored_columns, validate_query
-from cxport.ingest.reader import ARROW_BATCH_ROWS, Chunk, EarlyReject, int64_array
+from cxport.ingest.reader import Chunk, EarlyReject, in_batches, int64_array
 from cxport.records import BY_NAME, RecordType
 from cxport.store import Connection
 
@@ -41,6 +41,7 @@ UNPARSED = -1  # a line without a string `type`: invalid JSON, not an object...
 FLUSH_LINES = 500_000
 FLUSH_BYTES = 128 * 1024 * 1024
 QUEUED_BYTES = 256 * 1024 * 1024  # all types together: past it, the largest is checked
+SMALL_SLICE = 4  # a type's lines under 1/4 of their chunk are copied when queued
 
 
 @dataclass
@@ -128,7 +129,7 @@ class Batch:
     def add_chunk(self, chunk: Chunk) -> None:
         self.lines = chunk.first_line + chunk.lines - 1
         table = chunk.table
-        relation = self.con.from_arrow(table).query(
+        relation = self.con.from_arrow(in_batches(table)).query(
             "ingest_chunk",
             "SELECT try(json_extract_string(line, '$.type')) AS type,"
             f" coalesce(regexp_matches(line, {q(TRAILING_COMMA_RE)}), false)::UTINYINT"
@@ -141,19 +142,19 @@ class Batch:
         suspects = numpy_of(types.column("suspect"))
         if suspects.any():
             self._strict_json(table, np.flatnonzero(suspects), codes)
-        # Group the lines by type: one sort, then a copy of each type's lines
-        # (queued lines must not hold their whole chunk in memory).
+        # Group the lines by type: one sort, one take, then a slice per type.
         order = np.argsort(codes, kind="stable")
+        grouped = table.take(int64_array(order))
         sorted_codes = codes[order]
         for code in np.unique(sorted_codes):
             if code == SKIPPED:
                 continue
             lo, hi = np.searchsorted(sorted_codes, [code, code + 1])
-            lines = table.take(int64_array(order[lo:hi]))
+            lines = grouped.slice(int(lo), int(hi - lo))
             if code == UNPARSED:
                 self._unparsed(lines)
             elif names[code] in BY_NAME:
-                self._queue(names[code], lines)
+                self._queue(names[code], lines, grouped.nbytes)
             else:
                 self._unknown_type(lines, names[code])
         self.errors = self.value("SELECT count(*) FROM ingest_errs")
@@ -164,15 +165,22 @@ class Batch:
             self._flush(name)
         self.errors = self.value("SELECT count(*) FROM ingest_errs")
 
-    def _queue(self, name: str, lines: pa.Table) -> None:
-        """Queue lines of type `name`: lines are checked in bulk, as a query
-        over few lines runs on one thread. They wait as Arrow, outside
-        DuckDB: a temp table made and dropped in the batch's transaction
-        would be kept in memory until its end."""
+    def _queue(self, name: str, lines: pa.Table, chunk_bytes: int) -> None:
+        """Queue lines of type `name` (a slice of a chunk of `chunk_bytes`):
+        lines are checked in bulk, as a query over few lines runs on one
+        thread. They wait as Arrow, outside DuckDB: a temp table made and
+        dropped in the batch's transaction would be kept in memory until its
+        end. A small slice is copied; a large one keeps its chunk, and counts
+        as the whole chunk against the memory the queue may hold."""
+        if lines.nbytes * SMALL_SLICE < chunk_bytes:
+            lines = lines.take(int64_array(np.arange(len(lines))))  # a copy
+            nbytes = lines.nbytes
+        else:
+            nbytes = chunk_bytes
         queued = self.pending.setdefault(name, Pending())
         queued.tables.append(lines)
         queued.lines += len(lines)
-        queued.nbytes += lines.nbytes
+        queued.nbytes += nbytes
         if queued.lines >= FLUSH_LINES or queued.nbytes >= FLUSH_BYTES:
             self._flush(name)
         elif sum(p.nbytes for p in self.pending.values()) >= QUEUED_BYTES:
@@ -181,7 +189,7 @@ class Batch:
     def _flush(self, name: str) -> None:
         queued = self.pending.pop(name)
         lines = pa.concat_tables(queued.tables)
-        lines = pa.Table.from_batches(lines.to_batches(max_chunksize=ARROW_BATCH_ROWS))
+        lines = in_batches(lines)
         rt = BY_NAME[name]
         if self.skip_invalid:
             self.run_on(lines, "INSERT INTO ingest_lines_raw SELECT lineno, line FROM ingest_lines")
