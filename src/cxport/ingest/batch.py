@@ -38,9 +38,9 @@ UNPARSED = -1  # a line without a string `type`: invalid JSON, not an object...
 
 
 # Lines of a type queued before their check query runs: enough for every thread.
-FLUSH_LINES = 500_000
-FLUSH_BYTES = 128 * 1024 * 1024
-QUEUED_BYTES = 256 * 1024 * 1024  # all types together: past it, the largest is checked
+FLUSH_LINES = 1_000_000
+FLUSH_BYTES = 256 * 1024 * 1024
+QUEUED_BYTES = 384 * 1024 * 1024  # all types together: past it, the largest is checked
 SMALL_SLICE = 4  # a type's lines under 1/4 of their chunk are copied when queued
 
 
