@@ -33,6 +33,8 @@ def in_batches(table: pa.Table) -> pa.Table:
     """The same table cut (zero-copy) into batches of ARROW_BATCH_ROWS rows,
     for DuckDB to scan on all its threads."""
     return pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS))
+
+
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 NEWLINE = 10
