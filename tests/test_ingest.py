@@ -482,3 +482,18 @@ def test_a_large_batch_is_checkpointed_under_the_ingest_memory_limit(
         wal = Path(f"{db}.wal")
         assert (wal.exists() and wal.stat().st_size > 0) == wal_left
         con.close()
+
+
+def test_overlapping_batches_get_ids_of_their_own(store: Connection) -> None:
+    from cxport.ingest.batch import Batch
+
+    first = Batch(store.cursor(), "a", "default", False, NOW)
+    second = Batch(store.cursor(), "b", "default", False, NOW)
+    try:
+        assert second.batch_id == first.batch_id + 1
+    finally:
+        first.close()
+        second.close()
+    # Rolled back, their ids are not reused: ids name batches, gaps are fine.
+    summary = ingest_bytes(store, ndjson(rec("team", "r1")), now=NOW)
+    assert summary.batches[0].batch_id == second.batch_id + 1

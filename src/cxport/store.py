@@ -67,7 +67,8 @@ def _migrate_to_2(con: Connection) -> None:
     - content hashes: md5 text becomes DuckDB's 64-bit hash (`hash_sql`);
     - `lineno`: the record's line in its batch (null for records stored
       before), with `batch_id` where each record came from;
-    - `record_ids` goes: the record tables themselves say which ids are stored.
+    - `record_ids` goes: the record tables themselves say which ids are stored;
+    - batch ids come from the sequence `batch_ids`.
     """
     from cxport.ingest.checks import hash_sql
 
@@ -77,6 +78,10 @@ def _migrate_to_2(con: Connection) -> None:
         )
         con.execute(f"ALTER TABLE {rt.table} ADD COLUMN lineno BIGINT")
     con.execute("DROP TABLE record_ids")
+    # Batch ids from a sequence: batches that overlap (one transaction each)
+    # get ids of their own.
+    row = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()
+    con.execute(f"CREATE SEQUENCE batch_ids START {int(row[0]) if row else 1}")
 
 
 # Migration n takes a store at version n-1 to version n.

@@ -86,7 +86,7 @@ class Batch:
         )
         self.run("BEGIN TRANSACTION")
         self.in_transaction = True
-        self.batch_id = self.value("SELECT coalesce(max(batch_id), 0) + 1 FROM batches")
+        self.batch_id = self.value("SELECT nextval('batch_ids')")
 
     def end(self, commit: bool) -> None:
         """Commit or roll back the batch's transaction."""
