@@ -116,6 +116,9 @@ class Batch:
         rows = self.run(sql, params)
         return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
+    def count_errors(self) -> None:
+        self.errors = self.value("SELECT count(*) FROM ingest_errs")
+
     def close(self) -> None:
         self.end(commit=False)
         tables = ["ingest_errs", "ingest_skip", "ingest_raw", "ingest_lines_raw", "ingest_spill"]
@@ -157,13 +160,13 @@ class Batch:
                 self._queue(names[code], lines, grouped.nbytes)
             else:
                 self._unknown_type(lines, names[code])
-        self.errors = self.value("SELECT count(*) FROM ingest_errs")
+        self.count_errors()
 
     def flush(self) -> None:
         """Check the lines still queued (at the end of the batch)."""
         for name in list(self.pending):
             self._flush(name)
-        self.errors = self.value("SELECT count(*) FROM ingest_errs")
+        self.count_errors()
 
     def _queue(self, name: str, lines: pa.Table, chunk_bytes: int) -> None:
         """Queue lines of type `name` (a slice of a chunk of `chunk_bytes`):
@@ -188,12 +191,11 @@ class Batch:
 
     def _flush(self, name: str) -> None:
         queued = self.pending.pop(name)
-        lines = pa.concat_tables(queued.tables)
-        lines = in_batches(lines)
+        lines = in_batches(pa.concat_tables(queued.tables))
         rt = BY_NAME[name]
         if self.skip_invalid:
             self.run_on(lines, "INSERT INTO ingest_lines_raw SELECT lineno, line FROM ingest_lines")
-        if rt.name == "business_hours":
+        if name == "business_hours":
             self._check_in_python_too(rt, lines)
         else:
             self._check(rt, lines)
@@ -215,7 +217,7 @@ class Batch:
             "INSERT INTO ingest_spill SELECT lineno, off, len FROM ingest_early",
         ):
             self.run_on(table, sql, name="ingest_early")
-        self.errors = self.value("SELECT count(*) FROM ingest_errs")
+        self.count_errors()
 
     def _strict_json(self, table: pa.Table, suspects: np.ndarray, codes: np.ndarray) -> None:
         """Lines yyjson accepts but JSON does not (a trailing comma) are rejected."""
@@ -267,7 +269,7 @@ class Batch:
     def _check(self, rt: RecordType, lines: pa.Table) -> None:
         """Check `lines` (all of type `rt`): the valid ones go to the record
         table; when some were not, a second run of the check collects the errors."""
-        query = validate_query(rt, "ingest_lines", with_raw=False)
+        query = validate_query(rt, "ingest_lines")
         stored = 0
         if self.storing:
             sql = f"{self._insert_sql(rt)} ({query}) WHERE len(_errs) = 0"
@@ -276,7 +278,7 @@ class Batch:
                 self.staged.add(rt.name)
         if stored < len(lines):
             self.run_on(lines, self._errors_sql(f"({query})"))
-            self.errors = self.value("SELECT count(*) FROM ingest_errs")
+            self.count_errors()
 
     def _insert_sql(self, rt: RecordType) -> str:
         """INSERT INTO the record table of `rt`, then a SELECT of a check
@@ -297,7 +299,7 @@ class Batch:
         """Business hours: the check query, then the time zone and the days
         of `weekly` in Python (few records), then the valid ones are stored."""
         table = "ingest_checked"
-        query = validate_query(rt, "ingest_lines", False)
+        query = validate_query(rt, "ingest_lines")
         self.run_on(lines, f"CREATE OR REPLACE TEMP TABLE {table} AS {query}")
         rows = self.run(f"SELECT lineno, timezone, weekly FROM {table} WHERE len(_errs) = 0")
         fixes = []
@@ -324,7 +326,7 @@ class Batch:
             # The hash is of the canonical weekly text.
             self.run(f"UPDATE {table} SET content_hash = {hash_sql(rt)}")
         self.run(self._errors_sql(table))
-        self.errors = self.value("SELECT count(*) FROM ingest_errs")
+        self.count_errors()
         if self.storing and self.value(f"{self._insert_sql(rt)} {table} WHERE len(_errs) = 0"):
             self.staged.add(rt.name)
         self.run(f"DROP TABLE {table}")

@@ -179,11 +179,10 @@ _AT_OK = (
 _AT_VALUE = f"date_trunc('millisecond', make_timestamp(epoch_us({_AT_CAST})))"
 
 
-def validate_query(rt: RecordType, source: str, with_raw: bool) -> str:
+def validate_query(rt: RecordType, source: str) -> str:
     """A query over `source` (lineno, line), all lines of type `rt`: lineno, the
-    `stored_columns(rt)` (null where invalid), `content_hash`, `_errs` (a list
-    of (field, reason), empty when the record is valid) and, `with_raw`, the
-    line itself as `raw`.
+    `stored_columns(rt)` (null where invalid), `content_hash` and `_errs` (a
+    list of (field, reason), empty when the record is valid).
 
     One parse for the keys (`json_keys`), one for the values: a STRUCT of
     JSON texts (`json_transform`; null and absent both give SQL NULL).
@@ -193,15 +192,14 @@ def validate_query(rt: RecordType, source: str, with_raw: bool) -> str:
     fields = [id_field, at_field, *rt.fields]
     shape = "{" + ", ".join(f'"{f.name}": "JSON"' for f in fields) + "}"
     allowed = ", ".join(q(n) for n in ("type", *(f.name for f in fields)))
-    raw = ["raw"] if with_raw else []
     extract = (
-        f"SELECT lineno{', line AS raw' if with_raw else ''}, json_keys(line) AS _k,"
-        f" json_transform(line, {q(shape)}) AS _j FROM {source}"
+        f"SELECT lineno, json_keys(line) AS _k, json_transform(line, {q(shape)}) AS _j"
+        f" FROM {source}"
     )
 
-    strings = ["lineno", *raw, "_k", "_j"]
-    oks = ["lineno", *raw, "_k", "_j"]
-    typed = ["lineno", *raw, "_k", "_j"]
+    strings = ["lineno", "_k", "_j"]
+    oks = ["lineno", "_k", "_j"]
+    typed = ["lineno", "_k", "_j"]
     errs = []
     for i, f in enumerate(fields, start=1):
         v, s = f"_j.{ident(f.name)}", f"_s{i}"
@@ -272,7 +270,6 @@ def validate_query(rt: RecordType, source: str, with_raw: bool) -> str:
         *(ident(n) for n in stored_columns(rt)),
         f"{hash_sql(rt)} AS content_hash",
         errs_sql,
-        *raw,
     ]
     return (
         f"WITH extract AS ({extract}), strings AS (SELECT {', '.join(strings)} FROM extract),"

@@ -134,7 +134,7 @@ def _conflicts(b: Batch) -> None:
         b.run(f"DROP TABLE {name}")
     if "message" in b.staged:
         _message_ids(b)
-    b.errors = b.value("SELECT count(*) FROM ingest_errs")
+    b.count_errors()
     if b.skip_invalid:  # rejected conflicts are left out too
         b.run(
             "INSERT INTO ingest_skip SELECT DISTINCT lineno FROM ingest_errs"

@@ -62,7 +62,6 @@ class Chunk:
     table: pa.Table
     first_line: int
     lines: int
-    nbytes: int
 
 
 @dataclass
@@ -222,7 +221,7 @@ class LineReader:
         lines = pa.StringArray.from_buffers(n, buffers[1], buffers[2], buffers[0], null_count)
         linenos = int64_array(np.arange(first_line, first_line + n, dtype=np.int64))
         table = pa.Table.from_arrays([linenos, lines], names=["lineno", "line"])
-        return Chunk(table, first_line, n, len(arr))
+        return Chunk(table, first_line, n)
 
     def _check_utf8(
         self,
