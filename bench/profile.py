@@ -6,8 +6,9 @@ Runs each export the way `run_export` does (its scope included), on one
 store, but builds its derived facts one at a time and times each (a fact is
 built again by every export that needs it, as `run_export` does). Prints a Markdown table per
 export and a summary of the facts over all exports: what building each fact
-once would save. It reaches into `cxport.exports.facts` (the registry), so it
-is a diagnostic, not a benchmark: its times are single runs.
+once would save. It builds the facts with `cxport.exports.facts`' own
+`fact_order` and `build_fact`; it is a diagnostic, not a benchmark: its
+times are single runs.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ Timing = list[tuple[str, float]]
 def profile_export(store: object, name: str, out_dir: Path) -> Timing:
     """[(part, seconds)] of one export: prepare, each fact, write."""
     from cxport.exports import ExportRequest
-    from cxport.exports.facts import _registry
+    from cxport.exports.facts import build_fact, fact_order
     from cxport.exports.runner import export_def, prepare
     from cxport.exports.writer import FileSpec, write
 
@@ -44,32 +45,16 @@ def profile_export(store: object, name: str, out_dir: Path) -> Timing:
         tz=REQUEST["tz"],
         as_of=dt.datetime.fromisoformat(REQUEST["as-of"]),
     )
-    registry = _registry()
     parts: Timing = []
     con = store.cursor()  # type: ignore[attr-defined]
     try:
         with stopwatch() as t:
             ctx = prepare(con, request, request.as_of_utc(), base=store, scope=definition.scope)
         parts.append(("prepare (snapshot views, request, scope)", t[0]))
-        built: set[str] = set()
-
-        def visit(fact_name: str) -> None:
-            if fact_name in built:
-                return
-            fact = registry[fact_name]
-            for dep in fact.requires:
-                visit(dep)
+        for fact in fact_order(definition.facts):
             with stopwatch() as t:
-                if fact.build is not None:
-                    fact.build(con, ctx)
-                elif fact.sql is not None:
-                    kind = "TABLE" if fact.materialize else "VIEW"
-                    con.execute(f"CREATE OR REPLACE TEMP {kind} {fact.name} AS {fact.sql}")
-            built.add(fact_name)
-            parts.append((fact_name, t[0]))
-
-        for fact_name in definition.facts:
-            visit(fact_name)
+                build_fact(con, fact, ctx)
+            parts.append((fact.name, t[0]))
         with stopwatch() as t:
             write(con, definition.columns, definition.sql, FileSpec(), out_dir / f"{name}.csv")
         parts.append(("query and writer", t[0]))

@@ -81,28 +81,40 @@ def _registry() -> dict[str, Fact]:
     return {f.name: f for f in modules.ALL_FACTS}
 
 
-def define_facts(
-    con: duckdb.DuckDBPyConnection, names: Iterable[str], ctx: FactContext
-) -> list[str]:
-    """Build the named facts and their requirements on `con`; returns the order built."""
+def fact_order(names: Iterable[str]) -> list[Fact]:
+    """The named facts and their requirements, each once, requirements first."""
     registry = _registry()
-    built: list[str] = []
+    order: list[Fact] = []
 
     def visit(name: str, path: tuple[str, ...]) -> None:
-        if name in built:
+        if any(f.name == name for f in order):
             return
         if name in path:
             raise ValueError(f"derived facts form a cycle: {' -> '.join((*path, name))}")
         fact = registry[name]
         for dep in fact.requires:
             visit(dep, (*path, name))
-        if fact.build is not None:
-            fact.build(con, ctx)
-        elif fact.sql is not None:
-            kind = "TABLE" if fact.materialize else "VIEW"
-            con.execute(f"CREATE OR REPLACE TEMP {kind} {fact.name} AS {fact.sql}")
-        built.append(name)
+        order.append(fact)
 
     for name in names:
         visit(name, ())
-    return built
+    return order
+
+
+def build_fact(con: duckdb.DuckDBPyConnection, fact: Fact, ctx: FactContext) -> None:
+    """Build one fact on `con` (its requirements already built)."""
+    if fact.build is not None:
+        fact.build(con, ctx)
+    elif fact.sql is not None:
+        kind = "TABLE" if fact.materialize else "VIEW"
+        con.execute(f"CREATE OR REPLACE TEMP {kind} {fact.name} AS {fact.sql}")
+
+
+def define_facts(
+    con: duckdb.DuckDBPyConnection, names: Iterable[str], ctx: FactContext
+) -> list[str]:
+    """Build the named facts and their requirements on `con`; returns the order built."""
+    order = fact_order(names)
+    for fact in order:
+        build_fact(con, fact, ctx)
+    return [f.name for f in order]
