@@ -192,8 +192,8 @@ def _ingest_one(
         reader.close()
 
 
-# DuckDB settings while ingesting, restored after. Staging spills to disk past
-# the memory limit. The expression rewriter takes ~30 ms to plan each of the
+# DuckDB settings while ingesting, restored after. Past the memory limit, a
+# batch's uncommitted rows and bookkeeping spill to disk. The expression rewriter takes ~30 ms to plan each of the
 # large generated check queries and does not speed them up (measured).
 INGEST_SETTINGS = {
     "memory_limit": INGEST_MEMORY_LIMIT,

@@ -65,7 +65,7 @@ class Batch:
     now: dt.datetime
     lines: int = 0
     batch_id: int = 0
-    staged: set[str] = field(default_factory=set)  # record types with rows stored by this batch
+    stored_types: set[str] = field(default_factory=set)  # record types this batch stored rows of
     pending: dict[str, Pending] = field(default_factory=dict)  # record types with lines queued
     errors: int = 0  # rows of ingest_errs
     in_transaction: bool = False
@@ -124,7 +124,7 @@ class Batch:
         tables = ["ingest_errs", "ingest_skip", "ingest_raw", "ingest_lines_raw", "ingest_spill"]
         for name in [*tables, "ingest_checked"]:
             self.run(f"DROP TABLE IF EXISTS {name}")
-        self.staged.clear()
+        self.stored_types.clear()
         self.pending.clear()
 
     # Per chunk ---------------------------------------------------------------
@@ -275,7 +275,7 @@ class Batch:
             sql = f"{self._insert_sql(rt)} ({query}) WHERE len(_errs) = 0"
             stored = int(self.run_on(lines, sql)[0][0])
             if stored:
-                self.staged.add(rt.name)
+                self.stored_types.add(rt.name)
         if stored < len(lines):
             self.run_on(lines, self._errors_sql(f"({query})"))
             self.count_errors()
@@ -328,7 +328,7 @@ class Batch:
         self.run(self._errors_sql(table))
         self.count_errors()
         if self.storing and self.value(f"{self._insert_sql(rt)} {table} WHERE len(_errs) = 0"):
-            self.staged.add(rt.name)
+            self.stored_types.add(rt.name)
         self.run(f"DROP TABLE {table}")
 
 

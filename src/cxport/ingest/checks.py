@@ -280,7 +280,7 @@ def validate_query(rt: RecordType, source: str) -> str:
 
 
 def hash_sql(rt: RecordType) -> str:
-    """SQL: the content hash of a staged row of `rt`: DuckDB's 64-bit hash of
+    """SQL: the content hash of a row of `rt`: DuckDB's 64-bit hash of
     the type, `at` and each typed field value, in order. Equal JSON objects
     after parsing give equal hashes: key order, spacing, escapes and offset
     spelling are gone. A stored hash that differs is checked column by column

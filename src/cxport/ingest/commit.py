@@ -77,7 +77,7 @@ def _ids_view(b: Batch) -> None:
     stored before it, of every type (a record id names one record)."""
     parts = [
         f"SELECT lineno, record_id, {q(t)} AS type, content_hash FROM {_this_batch(b, t)}"
-        for t in sorted(b.staged)
+        for t in sorted(b.stored_types)
     ]
     sql = " UNION ALL ".join(parts) or (
         "SELECT NULL::BIGINT AS lineno, NULL::VARCHAR AS record_id,"
@@ -132,7 +132,7 @@ def _conflicts(b: Batch) -> None:
     )
     for name in ("ingest_stored", "ingest_twice", "ingest_groups", "ingest_repeated"):
         b.run(f"DROP TABLE {name}")
-    if "message" in b.staged:
+    if "message" in b.stored_types:
         _message_ids(b)
     b.count_errors()
     if b.skip_invalid:  # rejected conflicts are left out too
@@ -212,7 +212,7 @@ def _finish(b: Batch) -> BatchResult:
     """Remove the skipped lines' rows (re-sends, rejected conflicts), record the batch."""
     skips = b.value("SELECT count(*) FROM ingest_skip") > 0
     stored: dict[str, int] = {}
-    for t in sorted(b.staged):
+    for t in sorted(b.stored_types):
         if skips:
             b.run(f"DELETE FROM {_this_batch(b, t)} AND lineno IN (SELECT lineno FROM ingest_skip)")
         n = b.value(f"SELECT count(*) FROM {_this_batch(b, t)}")
@@ -233,12 +233,12 @@ def _finish(b: Batch) -> BatchResult:
 
 def _future(b: Batch, limit: dt.datetime) -> tuple[list[str], int]:
     """Warnings for stored records more than a day in the future (accepted)."""
-    if not b.staged:
+    if not b.stored_types:
         return [], 0
     union = " UNION ALL ".join(
-        f'SELECT lineno, "at" FROM {_this_batch(b, t)} AND "at" > ?' for t in sorted(b.staged)
+        f'SELECT lineno, "at" FROM {_this_batch(b, t)} AND "at" > ?' for t in sorted(b.stored_types)
     )
-    params = [limit] * len(b.staged)
+    params = [limit] * len(b.stored_types)
     count = b.value(f"SELECT count(*) FROM ({union})", params)
     if not count:
         return [], 0
