@@ -37,7 +37,10 @@ LANGUAGE_RE = (
 )
 DATE_RE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # RFC 3339 date-time: `T`/`t`, seconds, optional fraction, `Z`/`z` or ±HH:MM.
-TIMESTAMP_RE = "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+TIMESTAMP_RE = (
+    "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt]([01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}([.][0-9]+)?"
+    "([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+)
 TIMESTAMP_MSG = (
     "must be an RFC 3339 timestamp with seconds and a Z or ±HH:MM offset"
     " (e.g. 2024-07-01T12:00:00.250-03:00)"
@@ -164,19 +167,17 @@ def stored_columns(rt: RecordType) -> list[str]:
     return ["record_id", "at", *(f.name for f in rt.fields)]
 
 
-# Timestamps: once the pattern matched, DuckDB's cast to TIMESTAMPTZ reads
-# them (it checks the calendar date and minutes, seconds < 60); it accepts an
-# hour or offset of 24 and more and offset minutes of 60 and more, which RFC
-# 3339 does not, so those are checked as text. The instant is truncated to the
-# millisecond (floor, so before 1970 too).
-_AT_CAST = "try_cast(upper(_a) AS TIMESTAMPTZ)"
-_AT_OK = (
-    f"CASE WHEN regexp_full_match(_a, {q(TIMESTAMP_RE)}) THEN"
-    " NOT starts_with(_a, '0000') AND substr(_a, 12, 2) < '24'"
-    " AND (right(_a, 1) IN ('Z', 'z') OR (substr(right(_a, 5), 1, 2) < '24'"
-    f" AND right(_a, 2) < '60')) AND {_AT_CAST} IS NOT NULL ELSE false END"
+# Timestamps: once the pattern matched (it also bounds the hour and the
+# offset's hours and minutes, which DuckDB's cast would take past 23 and 59),
+# DuckDB's cast to TIMESTAMPTZ reads them and checks the calendar date and the
+# minutes and seconds; a lower-case `t` or `z` is cast upper-cased. The
+# instant is truncated to the millisecond (floor, so before 1970 too). The
+# cast is made once, for the check and the value.
+_AT_CAST = (
+    f"CASE WHEN regexp_full_match(_a, {q(TIMESTAMP_RE)}) AND NOT starts_with(_a, '0000') THEN"
+    " coalesce(try_cast(_a AS TIMESTAMPTZ), try_cast(upper(_a) AS TIMESTAMPTZ)) END"
 )
-_AT_VALUE = f"date_trunc('millisecond', make_timestamp(epoch_us({_AT_CAST})))"
+_AT_VALUE = "date_trunc('millisecond', make_timestamp(epoch_us(_at)))"
 
 
 def validate_query(rt: RecordType, source: str) -> str:
@@ -198,6 +199,7 @@ def validate_query(rt: RecordType, source: str) -> str:
     )
 
     strings = ["lineno", "_k", "_j"]
+    times = ["*"]
     oks = ["lineno", "_k", "_j"]
     typed = ["lineno", "_k", "_j"]
     errs = []
@@ -210,9 +212,10 @@ def validate_query(rt: RecordType, source: str) -> str:
         else:
             strings.append(f"NULL::VARCHAR AS {s}")
         if f is at_field:
-            valid = f"CASE WHEN {s} IS NOT NULL THEN {_AT_OK.replace('_a', s)} ELSE false END"
+            times.append(f"{_AT_CAST.replace('_a', s)} AS _t{i}")
+            valid = f"_t{i} IS NOT NULL"
             msg = TIMESTAMP_MSG
-            value = _AT_VALUE.replace("_a", s)
+            value = _AT_VALUE.replace("_at", f"_t{i}")
             name = "at"
         else:
             valid = _valid(f, v, s)
@@ -229,6 +232,8 @@ def validate_query(rt: RecordType, source: str) -> str:
             ok = f"CASE WHEN {v} IS NULL THEN true ELSE {valid} END"
             missing = "required"
         oks.append(f"{s}, {ok} AS _ok{i}")
+        if f is at_field:
+            oks.append(f"_t{i}")
         # Strings need no guard: a line with an error is never stored.
         guarded = value if value == s else f"CASE WHEN _ok{i} THEN {value} END"
         typed.append(f"_ok{i}, {guarded} AS {ident(name)}")
@@ -273,7 +278,8 @@ def validate_query(rt: RecordType, source: str) -> str:
     ]
     return (
         f"WITH extract AS ({extract}), strings AS (SELECT {', '.join(strings)} FROM extract),"
-        f" oks AS (SELECT {', '.join(oks)} FROM strings),"
+        f" times AS (SELECT {', '.join(times)} FROM strings),"
+        f" oks AS (SELECT {', '.join(oks)} FROM times),"
         f" typed AS (SELECT {', '.join(typed)} FROM oks)"
         f" SELECT {', '.join(out)} FROM typed"
     )
