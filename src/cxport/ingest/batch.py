@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from cxport.ingest.business_hours import canonical_weekly, check_timezone
 from cxport.ingest.checks import ERR_TYPE, hash_sql, ident, q, stored_columns, validate_query
-from cxport.ingest.reader import Chunk, EarlyReject, in_batches, int64_array
+from cxport.ingest.reader import POOL, Chunk, EarlyReject, in_batches, int64_array
 from cxport.records import BY_NAME, RecordType
 from cxport.store import Connection
 
@@ -147,7 +147,7 @@ class Batch:
             self._strict_json(table, np.flatnonzero(suspects), codes)
         # Group the lines by type: one sort, one take, then a slice per type.
         order = np.argsort(codes, kind="stable")
-        grouped = table.take(int64_array(order))
+        grouped = pc.take(table, int64_array(order), memory_pool=POOL)
         sorted_codes = codes[order]
         for code in np.unique(sorted_codes):
             if code == SKIPPED:
@@ -176,7 +176,7 @@ class Batch:
         end. A small slice is copied; a large one keeps its chunk, and counts
         as the whole chunk against the memory the queue may hold."""
         if lines.nbytes * SMALL_SLICE < chunk_bytes:
-            lines = lines.take(int64_array(np.arange(len(lines))))  # a copy
+            lines = pc.take(lines, int64_array(np.arange(len(lines))), memory_pool=POOL)  # a copy
             nbytes = lines.nbytes
         else:
             nbytes = chunk_bytes
