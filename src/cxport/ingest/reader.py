@@ -35,14 +35,15 @@ def in_batches(table: pa.Table) -> pa.Table:
     return pa.Table.from_batches(table.to_batches(max_chunksize=ARROW_BATCH_ROWS))
 
 
-# Chunks are read into buffers of this pool. jemalloc keeps freed pages a
-# while instead of handing them back at once: a fresh 64 MB buffer per chunk
-# cost a page fault per 4 KB page (measured: about a tenth of ingest's CPU
-# went to the kernel).
-POOL_DECAY_MS = 5_000
-POOL = pa.jemalloc_memory_pool() if "jemalloc" in pa.supported_memory_backends() else None
-if POOL is not None:
-    pa.jemalloc_set_decay_ms(POOL_DECAY_MS)
+# Chunks are read into buffers of this pool, which reuses freed memory:
+# jemalloc and glibc hand a 64 MB buffer back to the system when it is freed,
+# and every chunk then paid a page fault per 4 KB page (measured: a tenth of
+# ingest's CPU went to the kernel).
+POOL = (
+    pa.mimalloc_memory_pool()
+    if "mimalloc" in pa.supported_memory_backends()
+    else pa.default_memory_pool()
+)
 
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
