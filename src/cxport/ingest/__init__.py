@@ -193,12 +193,17 @@ def _ingest_one(
 
 
 # DuckDB settings while ingesting, restored after. Past the memory limit, a
-# batch's uncommitted rows and bookkeeping spill to disk. The expression rewriter takes ~30 ms to plan each of the
-# large generated check queries and does not speed them up (measured).
+# batch's uncommitted rows and bookkeeping spill to disk. The expression
+# rewriter takes ~30 ms to plan each of the large generated check queries and
+# does not speed them up (measured). Checkpoints do not vacuum: merging the
+# partly filled row groups that parallel inserts leave (at most one per insert
+# and thread) rewrote rows already written, 1 s of 8 for 5 M records, and
+# exports read the store as fast without it (docs/decisions.md).
 INGEST_SETTINGS = {
     "memory_limit": INGEST_MEMORY_LIMIT,
     "preserve_insertion_order": "false",
     "disabled_optimizers": "expression_rewriter",
+    "max_vacuum_tasks": "0",
 }
 
 
