@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from helpers import EXAMPLE
 
 from cxport.errors import InvalidInput, UsageError
 from cxport.ingest import ingest_bytes, ingest_files
+from cxport.ingest.reader import copy_lines
 from cxport.records import RECORD_TYPES
 from cxport.store import Connection, record_counts
 
@@ -503,3 +505,18 @@ def test_overlapping_batches_get_ids_of_their_own(store: Connection) -> None:
     # Rolled back, their ids are not reused: ids name batches, gaps are fine.
     summary = ingest_bytes(store, ndjson(rec("team", "r1")), now=NOW)
     assert summary.batches[0].batch_id == second.batch_id + 1
+
+
+def test_copy_lines_holds_only_its_own_rows() -> None:
+    lines = [f'{{"n": {i}, "s": "é{i}"}}\n' for i in range(1000)]
+    table = pa.table({"lineno": pa.array(range(1, 1001), pa.int64()), "line": lines})
+    part = table.slice(250, 100)
+    copy = copy_lines(part)
+    assert copy.equals(part)
+    assert copy.column("line").chunk(0).buffers()[2].size == sum(
+        len(x.encode()) for x in lines[250:350]
+    )
+    with_null = pa.table(
+        {"lineno": pa.array([1, 2, 3], pa.int64()), "line": ["a", None, "c"]}
+    ).slice(1)
+    assert copy_lines(with_null).equals(with_null)

@@ -25,7 +25,14 @@ import pyarrow.compute as pc
 
 from cxport.ingest.business_hours import canonical_weekly, check_timezone
 from cxport.ingest.checks import ERR_TYPE, hash_sql, ident, q, stored_columns, validate_query
-from cxport.ingest.reader import POOL, Chunk, EarlyReject, in_batches, int64_array
+from cxport.ingest.reader import (
+    POOL,
+    Chunk,
+    EarlyReject,
+    copy_lines,
+    in_batches,
+    int64_array,
+)
 from cxport.records import BY_NAME, RecordType
 from cxport.store import Connection
 
@@ -176,7 +183,7 @@ class Batch:
         end. A small slice is copied; a large one keeps its chunk, and counts
         as the whole chunk against the memory the queue may hold."""
         if lines.nbytes * SMALL_SLICE < chunk_bytes:
-            lines = pc.take(lines, int64_array(np.arange(len(lines))), memory_pool=POOL)  # a copy
+            lines = copy_lines(lines)
             nbytes = lines.nbytes
         else:
             nbytes = chunk_bytes

@@ -22,6 +22,7 @@ from typing import IO, BinaryIO
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cxport.records import MAX_LINE_BYTES
 
@@ -284,6 +285,23 @@ def int64_array(values: np.ndarray) -> pa.Array:
     """An Arrow int64 array over a numpy one (no copy; `pa.array` would import pandas)."""
     values = np.ascontiguousarray(values, dtype=np.int64)
     return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+
+
+def copy_lines(table: pa.Table) -> pa.Table:
+    """A copy of consecutive rows of a chunk's table (lineno, line), holding
+    only their own bytes (a slice holds its whole chunk): the lines' bytes
+    are one range, copied at once (`take` copies line by line, 3x slower)."""
+    lineno, line = table.column("lineno"), table.column("line")
+    if lineno.num_chunks != 1 or line.num_chunks != 1 or line.null_count:
+        return pc.take(table, int64_array(np.arange(len(table))), memory_pool=POOL)
+    n, linenos, lines = len(table), lineno.chunk(0), line.chunk(0)
+    offsets = np.frombuffer(lines.buffers()[1], np.int32, n + 1, lines.offset * 4)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    data = pa.allocate_buffer(hi - lo, memory_pool=POOL)
+    memoryview(data).cast("B")[:] = memoryview(lines.buffers()[2]).cast("B")[lo:hi]
+    copied = pa.StringArray.from_buffers(n, pa.py_buffer(offsets - np.int32(lo)), data)
+    numbers = np.frombuffer(linenos.buffers()[1], np.int64, n, linenos.offset * 8)
+    return pa.Table.from_arrays([int64_array(numbers.copy()), copied], names=["lineno", "line"])
 
 
 def prefetch(reader: LineReader) -> Iterator[tuple[Chunk | None, list[EarlyReject]]]:
