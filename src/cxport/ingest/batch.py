@@ -140,13 +140,18 @@ class Batch:
         table = chunk.table
         ingest_lines = in_batches(table)  # noqa: F841 (found by DuckDB, as in `run_on`)
         types = self.con.sql(
-            "SELECT try(json_extract_string(line, '$.type')) AS type,"
+            "SELECT lineno, try(json_extract_string(line, '$.type')) AS type,"
             f" coalesce(regexp_matches(line, {q(TRAILING_COMMA_RE)}), false)::UTINYINT"
-            " AS suspect, (line IS NULL)::UTINYINT AS early FROM ingest_lines ORDER BY lineno",
+            " AS suspect, (line IS NULL)::UTINYINT AS early FROM ingest_lines",
         ).to_arrow_table()
-        codes, names = _codes(types.column("type"))
-        codes[numpy_of(types.column("early")) == 1] = SKIPPED
-        suspects = numpy_of(types.column("suspect"))
+        # Rows come back in any order: put them back in line order.
+        at = numpy_of(types.column("lineno")) - chunk.first_line
+        found, names = _codes(types.column("type"))
+        found[numpy_of(types.column("early")) == 1] = SKIPPED
+        codes = np.empty_like(found)
+        codes[at] = found
+        suspects = np.empty(len(at), np.uint8)
+        suspects[at] = numpy_of(types.column("suspect"))
         if suspects.any():
             self._strict_json(table, np.flatnonzero(suspects), codes)
         # Group the lines by type: one sort, one take, then a slice per type.
