@@ -247,11 +247,12 @@ def test_line_over_1_mib_longer_than_a_chunk(store: Connection, tmp_path: Path) 
     assert exc.problems == [f"f:2: line longer than 1 MiB ({len(long) - 1} bytes)"]
     rejects = tmp_path / "rejects.tsv"
     summary = ingest_bytes(
-        store, data, skip_invalid=True, rejects_path=str(rejects), chunk_bytes=64 << 10
+        store, data, source="f", skip_invalid=True, rejects_path=str(rejects), chunk_bytes=64 << 10
     )
     assert summary.stored == {"team": 2}
     assert (
-        rejects.read_bytes() == b"2\tline longer than 1 MiB (%d bytes)\t" % (len(long) - 1) + long
+        rejects.read_bytes()
+        == b"f\t2\tline longer than 1 MiB (%d bytes)\t" % (len(long) - 1) + long
     )
 
 
@@ -409,14 +410,33 @@ def test_skip_invalid_writes_rejected_lines_unchanged(store: Connection, tmp_pat
         + bad_json + b"\n\xff\n" + ndjson(rec("team", "r1"))
     )  # fmt: skip
     rejects = tmp_path / "rejects.tsv"
-    summary = ingest_bytes(store, data, skip_invalid=True, rejects_path=str(rejects), now=NOW)
+    summary = ingest_bytes(
+        store, data, source="body", skip_invalid=True, rejects_path=str(rejects), now=NOW
+    )
     assert (summary.stored, summary.duplicates, summary.rejected) == ({"team": 1}, 1, 4)
     lines = data.split(b"\n")
     assert rejects.read_bytes().split(b"\n")[:-1] == [
-        b"2\tfield 'score': must be an integer 1-5, got 5.0\t" + lines[1],
-        b"3\tfield 'id': record id \"r0\" is already stored with different content\t" + lines[2],
-        b"4\tinvalid JSON\t" + bad_json,
-        b"5\tinvalid UTF-8 (byte 1 of the line)\t\xff",
+        b"body\t2\tfield 'score': must be an integer 1-5, got 5.0\t" + lines[1],
+        b"body\t3\tfield 'id': record id \"r0\" is already stored with different content\t"
+        + lines[2],
+        b"body\t4\tinvalid JSON\t" + bad_json,
+        b"body\t5\tinvalid UTF-8 (byte 1 of the line)\t\xff",
+    ]
+
+
+def test_rejects_of_several_files_name_their_file(store: Connection, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.ndjson", tmp_path / "b\tc.ndjson"
+    first.write_bytes(ndjson(rec("team", "r1"), rec("csat", "r2", score=7)))
+    second.write_bytes(ndjson(rec("team", "r3", name=None), rec("team", "r4")))
+    rejects = tmp_path / "rejects.tsv"
+    summary = ingest_files(
+        store, [str(first), str(second)], skip_invalid=True, rejects_path=str(rejects), now=NOW
+    )
+    assert (summary.total_stored, summary.rejected) == (2, 2)
+    cells = [line.split(b"\t")[:3] for line in rejects.read_bytes().splitlines()]
+    assert cells == [
+        [str(first).encode(), b"2", b"field 'score': must be an integer 1-5, got 7"],
+        [str(second).replace("\t", " ").encode(), b"1", b"field 'name': required"],
     ]
 
 

@@ -51,7 +51,7 @@ def _parse_instant(value: str | None) -> dt.datetime | None:
     "--rejects",
     "rejects",
     type=click.Path(dir_okay=False),
-    help="With --skip-invalid: LINE<TAB>REASON<TAB>ORIGINAL per rejected line.",
+    help="With --skip-invalid: FILE<TAB>LINE<TAB>REASON<TAB>ORIGINAL per rejected line.",
 )
 @click.argument("files", nargs=-1, required=True)
 def ingest_cmd(
@@ -104,7 +104,9 @@ def ingest_cmd(
         console.print(f"warning: {warning}", highlight=False, markup=False)
     if summary.rejected and rejects:
         console.print(
-            f"{summary.rejected:,} rejected lines → {rejects}", highlight=False, markup=False
+            f"{summary.rejected:,} rejected line{'' if summary.rejected == 1 else 's'} → {rejects}",
+            highlight=False,
+            markup=False,
         )
 
 

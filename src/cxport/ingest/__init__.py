@@ -76,7 +76,7 @@ def ingest_files(
 
     Raises `InvalidInput` (nothing of the failing file stored) on invalid
     records, unless `skip_invalid`, which stores the valid ones and writes
-    each rejected line to `rejects_path` as `LINE<TAB>REASON<TAB>ORIGINAL`.
+    each rejected line to `rejects_path` as `SOURCE<TAB>LINE<TAB>REASON<TAB>ORIGINAL`.
     """
     if skip_invalid and not rejects_path:
         raise UsageError("--skip-invalid needs --rejects FILE: rejected lines are never dropped")

@@ -2,8 +2,9 @@
 
 A problem reads `SOURCE:LINE: field 'name': reason` (or `SOURCE:LINE:
 reason` when it is about the whole line). The rejects file of skip-invalid
-mode has one line per rejected line, `LINE<TAB>REASON<TAB>ORIGINAL LINE`:
-the reasons of the line joined by `; ` (tabs and newlines made spaces), the
+mode has one line per rejected line, `SOURCE<TAB>LINE<TAB>REASON<TAB>ORIGINAL
+LINE`: the file (or body) it came from, its line number there, the reasons
+of the line joined by `; ` (tabs and newlines made spaces in both), the
 original bytes unchanged (see docs/decisions.md).
 """
 
@@ -48,10 +49,10 @@ def write_rejects(b: Batch, out: IO[bytes], spill: IO[bytes] | None) -> int:
         " ORDER BY e.lineno, e.field, e.reason"
     )
     n = 0
+    source = _one_cell(b.source)
     for lineno, rows in itertools.groupby(_fetch(b), key=lambda r: r[0]):
         group = list(rows)
-        reason = "; ".join(problem(r[1], r[2]) for r in group)
-        reason = reason.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+        reason = _one_cell("; ".join(problem(r[1], r[2]) for r in group))
         _, _, _, raw, off, length = group[0]
         if raw is not None:
             original = raw.encode()
@@ -62,9 +63,14 @@ def write_rejects(b: Batch, out: IO[bytes], spill: IO[bytes] | None) -> int:
             original = spill.read(length)
         else:
             original = b""
-        out.write(f"{lineno}\t{reason}\t".encode() + original + b"\n")
+        out.write(f"{source}\t{lineno}\t{reason}\t".encode() + original + b"\n")
         n += 1
     return n
+
+
+def _one_cell(text: str) -> str:
+    """`text` without tabs and line breaks (a cell of the rejects file)."""
+    return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
 
 def _fetch(b: Batch) -> Iterator[tuple[Any, ...]]:
