@@ -466,6 +466,14 @@ def test_cli_gzip_stdin_and_invalid_input(tmp_path: Path) -> None:
     assert "<stdin>:1: field 'score': must be an integer 1-5, got 5.0" in err
     done = cli("ingest", "--db", str(db), "--skip-invalid", "-", stdin=b"")
     assert done.returncode == 2 and b"--rejects" in done.stderr
+    rejects = tmp_path / "rejects.tsv"
+    bad = ndjson(rec("csat", score=5.0))
+    done = cli(
+        "ingest", "--db", str(db), "--skip-invalid", "--rejects", str(rejects), "-", stdin=bad
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    assert f"1 rejected line → {rejects}" in done.stderr.decode()
+    assert rejects.read_bytes().startswith(b"<stdin>\t1\tfield 'score'")
 
 
 def test_unreadable_file_and_empty_input(store: Connection, tmp_path: Path) -> None:

@@ -101,12 +101,13 @@ def ingest_cmd(
     console = Console(stderr=True)
     console.print(table)
     for warning in summary.warnings:
-        console.print(f"warning: {warning}", highlight=False, markup=False)
+        console.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
     if summary.rejected and rejects:
         console.print(
             f"{summary.rejected:,} rejected line{'' if summary.rejected == 1 else 's'} → {rejects}",
             highlight=False,
             markup=False,
+            soft_wrap=True,  # a long path stays on one line
         )
 
 
