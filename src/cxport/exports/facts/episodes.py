@@ -33,6 +33,7 @@ from cxport.exports.facts import Fact
 
 RESPONSE_EPISODE = Fact(
     name="f_response_episode",
+    materialize=False,  # one export reads it, once: a view spares writing 1 M rows
     sql="""
     WITH walk AS (
         SELECT m.conversation_id, m."at" AS at_, 0 AS type_rank, m.record_id,
