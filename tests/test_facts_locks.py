@@ -12,6 +12,8 @@ import pytest
 from helpers import fact_rows, ingest_records
 from record_builders import lock, presence, reply, status, ts, unlock
 
+from cxport.exports.facts.locks import open_time
+
 AS_OF = "2024-06-10T12:00:00Z"
 
 RECORDS = [
@@ -115,9 +117,15 @@ def test_time_per_conversation_by_class(db: Path) -> None:
     rows = fact_rows(
         db,
         ("f_conversation_lock_time",),
-        "SELECT conversation_id, handle_ms, no_reply_ms, cherry_picking_ms"
-        " FROM f_conversation_lock_time WHERE conversation_id IN ('cv-5', 'cv-7')"
-        " ORDER BY conversation_id",
+        "SELECT conversation_id, handle_ms, no_reply_ms, cherry_picking_ms, open_class,"
+        f" strftime(open_since, '%m-%d %H:%M'), {open_time('c', 'handle')}"
+        " FROM f_conversation_lock_time AS c CROSS JOIN req AS r"
+        " WHERE conversation_id IN ('cv-5', 'cv-7') ORDER BY conversation_id",
         as_of=AS_OF,
     )
-    assert rows == [("cv-5", 0, 10 * MIN, 5 * MIN), ("cv-7", 180 * MIN, 0, 0)]
+    # cv-7's only session (l8, handle) is open: its 180 minutes run to `as_of`,
+    # added by the reader, not kept in the fact.
+    assert rows == [
+        ("cv-5", 0, 10 * MIN, 5 * MIN, None, None, 0),
+        ("cv-7", 0, 0, 0, "handle", "06-10 09:00", 180 * MIN),
+    ]

@@ -44,7 +44,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_records(tmp_path: Path) -> 
     with pytest.raises(StoreError, match="needs a migration"):
         open_store(path, read_only=True)
     con = open_store(path)
-    assert schema_version(con) == SCHEMA_VERSION == 2
+    assert schema_version(con) == SCHEMA_VERSION == 3
     types = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns"
         " WHERE table_name = 'r_team' AND column_name IN ('content_hash', 'lineno')"
@@ -52,6 +52,8 @@ def test_a_version_1_store_is_migrated_and_keeps_its_records(tmp_path: Path) -> 
     assert sorted(types) == [("content_hash", "UBIGINT"), ("lineno", "BIGINT")]
     tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert "record_ids" not in tables
+    assert "kept_facts" in tables  # version 3: none kept yet
+    assert con.execute("SELECT count(*) FROM kept_facts").fetchall() == [(0,)]
     expected = f"SELECT {hash_sql(BY_NAME['team'])} FROM r_team"
     assert (
         con.execute("SELECT content_hash FROM r_team").fetchall()

@@ -27,7 +27,7 @@ import duckdb
 from cxport.errors import StoreError
 from cxport.records import RECORD_TYPES, RecordType
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -84,8 +84,22 @@ def _migrate_to_2(con: Connection) -> None:
     con.execute(f"CREATE SEQUENCE batch_ids START {int(row[0]) if row else 1}")
 
 
+def _migrate_to_3(con: Connection) -> None:
+    """Kept facts (`cxport.exports.kept`): where each workspace's are, and what they saw."""
+    con.execute(
+        "CREATE TABLE kept_facts (workspace VARCHAR PRIMARY KEY, schema_name VARCHAR NOT NULL,"
+        " batch_id BIGINT NOT NULL, horizon TIMESTAMP NOT NULL, definitions VARCHAR NOT NULL,"
+        " built_at TIMESTAMP NOT NULL)"
+    )
+    con.execute("CREATE SEQUENCE kept_ids START 1")
+
+
 # Migration n takes a store at version n-1 to version n.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_to_1, 2: _migrate_to_2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    1: _migrate_to_1,
+    2: _migrate_to_2,
+    3: _migrate_to_3,
+}
 
 
 def schema_version(con: Connection) -> int:

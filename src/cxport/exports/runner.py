@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 
 from cxport.errors import UsageError
-from cxport.exports import engine
+from cxport.exports import engine, kept
 from cxport.exports.catalogue import ExportDef
-from cxport.exports.facts import FactContext, define_facts, define_scope
+from cxport.exports.facts import FactContext, define_facts, define_scope, fact_order
 from cxport.exports.request import ExportRequest
 from cxport.exports.writer import FileSpec, write
 from cxport.store import Snapshot
@@ -44,6 +44,7 @@ class ExportResult:
     output: str
     as_of: dt.datetime  # naive UTC: the snapshot the file shows
     request_id: str
+    kept: bool = False  # its kept facts came from the store (`kept.py`), not computed
 
 
 def export_def(name: str) -> ExportDef:
@@ -88,26 +89,51 @@ def prepare(
     return ctx
 
 
+def _kept(
+    store: duckdb.DuckDBPyConnection, workspace: str, as_of: dt.datetime, build: bool
+) -> kept.Kept | None:
+    """The kept facts an export at `as_of` may read; with `build`, built first when stale
+    (on a store open for writing)."""
+    found = kept.current(store, workspace, as_of)
+    if found is None and build and kept.writable(store):
+        found, _ = kept.refresh(store, workspace, for_as_of=as_of)
+    return found
+
+
 def _run_group(
     store: duckdb.DuckDBPyConnection,
     shared: ExportRequest,
     as_of: dt.datetime,
     jobs: Sequence[tuple[ExportRequest, str | Path]],
     scope: str | None,
+    use_kept: bool,
 ) -> list[ExportResult]:
-    """Exports that share `shared`'s snapshot and request tables, on one cursor."""
+    """Exports that share `shared`'s snapshot and request tables, on one cursor.
+
+    With kept facts current for the request, the scope is computed only if a
+    fact still computed reads it: the kept ones cover every conversation.
+    """
     definitions = [export_def(request.export) for request, _ in jobs]
+    found = _kept(store, shared.workspace, as_of, build=scope is None) if use_kept else None
+    if found is not None and not any(
+        f.reads_scope for d in definitions for f in fact_order(d.facts) if not f.keep
+    ):
+        scope = None
     results = []
     con = store.cursor()  # its own temporary views and helpers
     try:
         with _memory_limit(con, EXPORT_MEMORY_LIMIT):
             ctx = prepare(con, shared, as_of, base=store, scope=scope)
-            define_facts(con, [f for d in definitions for f in d.facts], ctx)
+            define_facts(con, [f for d in definitions for f in d.facts], ctx, kept=found)
             for definition, (request, output) in zip(definitions, jobs, strict=True):
                 spec = FileSpec(request.format, request.lang, request.bom, request.formula_guard)
                 rows, size = write(con, definition.columns, definition.sql, spec, output)
                 rid = request.request_id or uuid.uuid4().hex[:12]
-                results.append(ExportResult(request.export, rows, size, str(output), as_of, rid))
+                results.append(
+                    ExportResult(
+                        request.export, rows, size, str(output), as_of, rid, found is not None
+                    )
+                )
     finally:
         con.close()
     return results
@@ -118,13 +144,17 @@ def run_export(
     request: ExportRequest,
     output: str | Path,
     now: dt.datetime | None = None,
+    use_kept: bool = True,
 ) -> ExportResult:
     """Compute `request` on the store and write it to `output` (`-`: stdout).
 
-    Facts are computed only for the conversations the export can show (its scope).
+    Kept facts are read when current for the request (`kept.py`; not with
+    `use_kept` False); the others are computed only for the conversations the
+    export can show (its scope).
     """
     scope = export_def(request.export).scope
-    return _run_group(store, request, request.as_of_utc(now), [(request, output)], scope)[0]
+    as_of = request.as_of_utc(now)
+    return _run_group(store, request, as_of, [(request, output)], scope, use_kept)[0]
 
 
 def _shared_key(request: ExportRequest) -> ExportRequest:
@@ -137,16 +167,20 @@ def run_exports(
     store: duckdb.DuckDBPyConnection,
     jobs: Sequence[tuple[ExportRequest, str | Path]],
     now: dt.datetime | None = None,
+    use_kept: bool = True,
 ) -> list[ExportResult]:
     """Several exports; those of the same request (workspace, range, zone, channels,
     `as_of`) share one snapshot and build each derived fact once, over every
     conversation (no per-export scope), so "all twelve" costs far less than
-    twelve runs. The files are the same bytes `run_export` writes.
+    twelve runs. Since that computes the kept facts anyway, stale kept facts
+    are rebuilt first and then read (unless `use_kept` is False). The files
+    are the same bytes `run_export` writes.
     """
     groups: dict[ExportRequest, list[tuple[ExportRequest, str | Path]]] = {}
     for request, output in jobs:
         groups.setdefault(_shared_key(request), []).append((request, output))
     results: list[ExportResult] = []
     for shared, members in groups.items():
-        results += _run_group(store, shared, shared.as_of_utc(now), members, scope=None)
+        as_of = shared.as_of_utc(now)
+        results += _run_group(store, shared, as_of, members, None, use_kept)
     return results

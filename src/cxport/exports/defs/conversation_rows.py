@@ -1,16 +1,17 @@
 """What the two conversation exports share (exports.md §1 and §2).
 
-One row per conversation of the snapshot, from the timeline
-(`f_conversation`), the first response, the lock sessions and the topics at
-the snapshot. `resolved-conversations` and `open-conversations` differ only
+One row per conversation of the snapshot, from its summary
+(`f_conversation_summary`: the timeline, the first response, the lock time
+and the topics at the snapshot). `resolved-conversations` and `open-conversations` differ only
 in which rows they keep, their order and a few columns.
 """
 
 from __future__ import annotations
 
 from cxport.exports.catalogue import Column, columns
+from cxport.exports.facts.locks import open_time
 
-FACTS = ("f_conversation", "f_first_response", "f_conversation_lock_time", "f_conversation_topic")
+FACTS = ("f_conversation_summary",)
 
 HEAD = columns(
     """
@@ -118,7 +119,7 @@ def query(where: str, order_by: str) -> str:
     """Every column of both exports, for the conversations `where` keeps, in order."""
     return f"""
     WITH rows_ AS (
-        SELECT c.* FROM f_conversation AS c CROSS JOIN req AS r
+        SELECT c.* FROM f_conversation_summary AS c CROSS JOIN req AS r
         WHERE ({where})
           AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
     ),
@@ -128,33 +129,6 @@ def query(where: str, order_by: str) -> str:
         WHERE contact_profile_id IN (SELECT contact_profile_id FROM rows_)
         QUALIFY row_number() OVER (
             PARTITION BY contact_profile_id ORDER BY "at" DESC, record_id DESC) = 1
-    ),
-    applied AS (
-        SELECT t.conversation_id, t.topic_id, t.applied_at, tp.name
-        FROM f_conversation_topic AS t
-        JOIN rows_ AS c ON c.conversation_id = t.conversation_id
-        LEFT JOIN e_topic AS tp ON tp.topic_id = t.topic_id
-    ),
-    -- Most conversations have one topic: only the others need an ordered list.
-    topic_count AS (
-        SELECT conversation_id, count(*) AS n,
-               min(cx_elem(topic_id)) AS one_id, min(cx_elem(name)) AS one_name
-        FROM applied GROUP BY conversation_id
-    ),
-    topic_lists AS (
-        SELECT a.conversation_id,
-               string_agg(cx_elem(a.topic_id), '|' ORDER BY a.applied_at, a.topic_id) AS topic_ids,
-               string_agg(cx_elem(a.name), '|' ORDER BY a.applied_at, a.topic_id) AS topic_names
-        FROM applied AS a
-        JOIN topic_count AS k ON k.conversation_id = a.conversation_id AND k.n > 1
-        GROUP BY a.conversation_id
-    ),
-    topics AS (
-        SELECT k.conversation_id,
-               CASE WHEN k.n = 1 THEN k.one_id ELSE l.topic_ids END AS topic_ids,
-               CASE WHEN k.n = 1 THEN k.one_name ELSE l.topic_names END AS topic_names
-        FROM topic_count AS k
-        LEFT JOIN topic_lists AS l ON l.conversation_id = k.conversation_id
     )
     SELECT c.conversation_id,
            ch.medium, ch.name AS channel, ch.display_name AS channel_display_name,
@@ -169,22 +143,22 @@ def query(where: str, order_by: str) -> str:
            c.last_resolution_agent_id AS resolved_agent_id,
            ra.name AS resolved_agent_name, ra.reference AS resolved_agent_reference,
            c.inbound_count AS inbound_messages, c.outbound_count AS outbound_messages,
-           fr.business_ms AS first_response_time,
-           coalesce(lk.handle_ms, 0) AS handle_time,
-           coalesce(lk.no_reply_ms, 0) AS no_reply_time,
-           coalesce(lk.cherry_picking_ms, 0) AS cherry_picking_time,
+           c.first_response_ms AS first_response_time,
+           -- An open lock session's time runs to `as_of`.
+           coalesce(c.handle_ms, 0) + {open_time("c", "handle")} AS handle_time,
+           coalesce(c.no_reply_ms, 0) + {open_time("c", "no_reply")} AS no_reply_time,
+           coalesce(c.cherry_picking_ms, 0) + {open_time("c", "cherry_picking")}
+               AS cherry_picking_time,
            c.resolution_ms AS resolution_time,
-           tp.topic_ids, tp.topic_names,
+           c.topic_ids, c.topic_names,
            c.url AS conversation_url, c.last_updated, c.language,
            c.csat_score, c.csat_status, c.csat_follow_up_question, c.csat_follow_up_answer
     FROM rows_ AS c
+    CROSS JOIN req AS r
     LEFT JOIN e_channel AS ch ON ch.channel_id = c.channel_id
     LEFT JOIN contacts AS ct ON ct.contact_profile_id = c.contact_profile_id
     LEFT JOIN e_agent AS la ON la.agent_id = c.last_status_change_agent_id
     LEFT JOIN e_team AS lt ON lt.team_id = c.last_status_change_team_id
     LEFT JOIN e_agent AS ra ON ra.agent_id = c.last_resolution_agent_id
-    LEFT JOIN f_first_response AS fr ON fr.conversation_id = c.conversation_id
-    LEFT JOIN f_conversation_lock_time AS lk ON lk.conversation_id = c.conversation_id
-    LEFT JOIN topics AS tp ON tp.conversation_id = c.conversation_id
     ORDER BY {order_by}
     """

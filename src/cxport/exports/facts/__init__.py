@@ -14,10 +14,15 @@ the ones first resolved in its range) computes their facts only.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    from cxport.exports.kept import Kept
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,19 @@ class Fact:
     sql: str | None = None  # a SELECT; or:
     build: Callable[[duckdb.DuckDBPyConnection, FactContext], None] | None = None
     materialize: bool = True  # TEMP TABLE (computed once) rather than VIEW
+    # Kept in the store (`cxport.exports.kept`): the fact reads no request
+    # table but `req.as_of`, and past the workspace's last record no row of it
+    # changes with `as_of`, except as `at_as_of` says: a SELECT over `{kept}`
+    # (the kept rows) giving the fact at the request's `as_of` (None: as kept).
+    keep: bool = False
+    at_as_of: str | None = None
+
+    @property
+    def reads_scope(self) -> bool:
+        """Whether the fact reads the `c_*` views (a Python build is assumed to)."""
+        return (
+            self.build is not None or re.search(r"\b(FROM|JOIN)\s+c_", self.sql or "") is not None
+        )
 
 
 # Record types scoped by their conversation, and by their message's conversation.
@@ -111,10 +129,21 @@ def build_fact(con: duckdb.DuckDBPyConnection, fact: Fact, ctx: FactContext) -> 
 
 
 def define_facts(
-    con: duckdb.DuckDBPyConnection, names: Iterable[str], ctx: FactContext
+    con: duckdb.DuckDBPyConnection,
+    names: Iterable[str],
+    ctx: FactContext,
+    kept: Kept | None = None,
 ) -> list[str]:
-    """Build the named facts and their requirements on `con`; returns the order built."""
+    """Build the named facts and their requirements on `con`; returns the order built.
+
+    With `kept` (current for the request), kept facts are read from there.
+    """
+    from cxport.exports.kept import use
+
     order = fact_order(names)
     for fact in order:
-        build_fact(con, fact, ctx)
+        if kept is not None and fact.keep:
+            use(con, fact, kept)
+        else:
+            build_fact(con, fact, ctx)
     return [f.name for f in order]

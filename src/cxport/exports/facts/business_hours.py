@@ -279,12 +279,18 @@ def _built_with_intervals(con: duckdb.DuckDBPyConnection, ctx: FactContext) -> N
     """Nothing to do: `build_business_hours` writes the three tables at once."""
 
 
-BUSINESS_INTERVAL = Fact("f_business_interval", build=build_business_hours)
+BUSINESS_INTERVAL = Fact("f_business_interval", build=build_business_hours, keep=True)
 BUSINESS_CHANNEL = Fact(
-    "f_business_channel", requires=("f_business_interval",), build=_built_with_intervals
+    "f_business_channel",
+    requires=("f_business_interval",),
+    build=_built_with_intervals,
+    keep=True,
 )
 BUSINESS_CLOCK = Fact(
-    "f_business_clock", requires=("f_business_interval",), build=_built_with_intervals
+    "f_business_clock",
+    requires=("f_business_interval",),
+    build=_built_with_intervals,
+    keep=True,
 )
 
 FACTS: tuple[Fact, ...] = (BUSINESS_INTERVAL, BUSINESS_CHANNEL, BUSINESS_CLOCK)

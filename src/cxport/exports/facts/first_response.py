@@ -22,6 +22,7 @@ _B = "({c}.cum_ms + CASE WHEN {c}.business THEN cx_ms({c}.seg_start, {t}) ELSE 0
 
 FIRST_RESPONSE = Fact(
     "f_first_response",
+    keep=True,
     requires=(
         "f_conversation_entity",
         "f_conversation_messages",

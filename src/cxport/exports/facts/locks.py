@@ -23,8 +23,13 @@ Each candidate end is the next record of one stream, found with `lead`:
 Sessions are those of the conversations in scope (`c_lock`); the agent's
 stream reads every lock (`s_lock`), since a lock elsewhere ends a session.
 
-`f_conversation_lock_time`: per conversation, the summed durations by class
-(handle_ms, no_reply_ms, cherry_picking_ms).
+`f_conversation_lock_time`: per conversation with sessions, the summed
+durations by class of its sessions that ended before the snapshot (handle_ms,
+no_reply_ms, cherry_picking_ms), and the session still open at the snapshot,
+if any (open_class, open_since: its class and start; it runs to `as_of`, and
+a conversation has at most one, since another agent's lock ends it). Kept
+apart, the open session's time is added by the reader (`OPEN_TIME`): so the
+fact does not change with `as_of` past the last record, and can be kept.
 """
 
 from __future__ import annotations
@@ -36,6 +41,18 @@ from cxport.exports.facts import Fact
 LOCK_SESSION = Fact(
     "f_lock_session",
     requires=("f_conversation_entity",),
+    keep=True,
+    # Kept at the horizon (no record after it): a session still open ends at the
+    # request's `as_of` instead, and its class stands (no reply or resolution
+    # can come between the horizon and `as_of`).
+    at_as_of="""
+SELECT k.agent_id, k.conversation_id, k.channel_id, k.team_id, k.lock_record_id, k.started_at,
+       CASE WHEN k.end_rule = 'as_of' THEN r.as_of ELSE k.ended_at END AS ended_at,
+       k.end_rule, k.class,
+       CASE WHEN k.end_rule = 'as_of' THEN cx_ms(k.started_at, r.as_of) ELSE k.duration_ms END
+           AS duration_ms
+FROM {kept} AS k CROSS JOIN req AS r
+""",
     sql="""
 WITH lk AS (
     SELECT record_id, "at", conversation_id, agent_id, team_id
@@ -156,17 +173,34 @@ LEFT JOIN f_conversation_entity AS e ON e.conversation_id = s.conversation_id
 """,
 )
 
+_ENDED = "end_rule <> 'as_of'"
+
 CONVERSATION_LOCK_TIME = Fact(
     "f_conversation_lock_time",
     requires=("f_lock_session",),
-    sql="""
+    keep=True,
+    sql=f"""
 SELECT conversation_id,
-       CAST(coalesce(sum(duration_ms) FILTER (WHERE class = 'handle'), 0) AS BIGINT) AS handle_ms,
-       CAST(coalesce(sum(duration_ms) FILTER (WHERE class = 'no_reply'), 0) AS BIGINT) AS no_reply_ms,
-       CAST(coalesce(sum(duration_ms) FILTER (WHERE class = 'cherry_picking'), 0) AS BIGINT) AS cherry_picking_ms
+       CAST(coalesce(sum(duration_ms) FILTER (WHERE class = 'handle' AND {_ENDED}), 0) AS BIGINT)
+           AS handle_ms,
+       CAST(coalesce(sum(duration_ms) FILTER (WHERE class = 'no_reply' AND {_ENDED}), 0) AS BIGINT)
+           AS no_reply_ms,
+       CAST(coalesce(sum(duration_ms) FILTER (WHERE class = 'cherry_picking' AND {_ENDED}), 0)
+           AS BIGINT) AS cherry_picking_ms,
+       max(class) FILTER (WHERE NOT {_ENDED}) AS open_class,
+       max(started_at) FILTER (WHERE NOT {_ENDED}) AS open_since
 FROM f_lock_session
 GROUP BY conversation_id
 """,
 )
+
+
+def open_time(row: str, lock_class: str) -> str:
+    """SQL: the `lock_class` time of `row`'s open session at the request's `as_of` (`r`)."""
+    return (
+        f"CASE WHEN {row}.open_class = '{lock_class}'"
+        f" THEN cx_ms({row}.open_since, r.as_of) ELSE 0 END"
+    )
+
 
 FACTS: tuple[Fact, ...] = (LOCK_SESSION, CONVERSATION_LOCK_TIME)

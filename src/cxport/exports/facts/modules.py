@@ -12,6 +12,7 @@ from cxport.exports.facts import (
     first_response,
     locks,
     presence,
+    summary,
     tagging,
     timeline,
 )
@@ -27,4 +28,5 @@ ALL_FACTS: tuple[Fact, ...] = (
     *credit.FACTS,
     *activity.FACTS,
     *episodes.FACTS,
+    *summary.FACTS,
 )

@@ -32,12 +32,14 @@ QUALIFY row_number() OVER (
 # conversation_id, topic_id, applied_at, applied_record_id: topics on a conversation now.
 CONVERSATION_TOPIC = Fact(
     "f_conversation_topic",
+    keep=True,
     sql=_current("conversation_id", "topic_id", "c_topic_applied", "c_topic_removed"),
 )
 
 # message_id, tag_id, applied_at, applied_record_id: tags on a message now.
 MESSAGE_TAG = Fact(
     "f_message_tag",
+    keep=True,
     sql=_current("message_id", "tag_id", "c_tag_applied", "c_tag_removed"),
 )
 

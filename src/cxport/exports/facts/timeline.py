@@ -29,6 +29,7 @@ from cxport.exports.facts import Fact
 # computed once: the facts below join it several times).
 CONVERSATION_ENTITY = Fact(
     "f_conversation_entity",
+    keep=True,
     sql="""
 SELECT * FROM c_conversation
 QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY "at" DESC, record_id DESC) = 1
@@ -40,6 +41,7 @@ QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY "at" DESC, reco
 # `c_status_change` itself).
 STATUS_CHANGE = Fact(
     "f_status_change",
+    keep=True,
     sql="""
 SELECT record_id, "at", conversation_id, status, initiated_by, seq, prev_status,
        coalesce(status IN ('NEW', 'PENDING') AND prev_status = 'RESOLVED', false) AS is_reopening,
@@ -67,6 +69,7 @@ _FIRST_REPLY = _FIRST.format(
 
 CONVERSATION_MESSAGES = Fact(
     "f_conversation_messages",
+    keep=True,
     sql=f"""
 SELECT conversation_id, inbound_count, outbound_count, human_outbound_count,
        first_message_at, last_message_at,
@@ -148,6 +151,7 @@ GROUP BY conversation_id
 
 CONVERSATION = Fact(
     "f_conversation",
+    keep=True,
     requires=("f_conversation_entity", "f_conversation_messages"),
     sql=f"""
 WITH cv AS (SELECT conversation_id, min("at") AS first_at FROM c_conversation GROUP BY conversation_id),

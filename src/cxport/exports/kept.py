@@ -1,0 +1,199 @@
+"""Kept facts: the derived facts no request changes, kept in the store.
+
+Most of an export's time at scale goes into derived facts that read every
+record of a conversation (its timeline, lock sessions, first response,
+topics). Those do not depend on the request's range, zone or channels, and
+for any `as_of` at or after the workspace's last record (its *horizon*) they
+do not depend on `as_of` either, save a few columns of the rows still open
+(a lock session open at the snapshot ends at `as_of`). So they are built
+once per version of the store and kept in it; an export then reads them
+instead of computing them.
+
+- The facts kept are those with `Fact.keep`; `Fact.at_as_of` turns the kept
+  rows into the fact at the request's `as_of` (a projection, no sort).
+- They are built over the whole workspace, the `as_of` being the horizon,
+  into a schema of their own (`kept_<n>`), and recorded in `kept_facts`
+  (workspace, schema, the last batch id they saw, horizon, definitions hash);
+  the new schema replaces the old one in one transaction.
+- An export uses them only when they are *current*: no batch of the
+  workspace has landed since (its latest batch id is theirs), the
+  definitions are the ones this cxport would build (the hash), and the
+  request's `as_of` is at or after the horizon. Otherwise it computes every
+  fact at request time, as before: a snapshot in the past, or records
+  ingested since, are never answered from a stale copy.
+- Who builds them: `cxport ingest` after its batches (`refresh`), and a
+  group of exports over one snapshot (`run_exports`), which computes every
+  fact over every conversation anyway.
+
+The files are byte for byte those of the request-time path: the kept
+facts are the same SQL over the same records (tests compare both).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from cxport.exports import engine
+from cxport.exports.facts import Fact, FactContext, build_fact, define_scope, fact_order
+from cxport.records import RECORD_TYPES
+from cxport.store import Snapshot
+
+# Bump when a kept fact's meaning changes without its SQL changing (a Python
+# build function's code, say): kept copies built before are then rebuilt.
+KEPT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Current kept facts of a workspace: where they are and the horizon they saw."""
+
+    schema: str
+    horizon: dt.datetime  # naive UTC: the latest `at` of the workspace's records
+
+
+def kept_facts() -> list[Fact]:
+    """The facts to keep, requirements first."""
+    from cxport.exports.facts.modules import ALL_FACTS
+
+    order = fact_order(f.name for f in ALL_FACTS if f.keep)
+    loose = [f.name for f in order if not f.keep]
+    if loose:  # a kept fact would read one computed for some request
+        raise ValueError(f"kept facts require facts that are not kept: {', '.join(loose)}")
+    return order
+
+
+def definitions_hash() -> str:
+    """What the kept copies were built from: the kept facts' definitions."""
+    h = hashlib.sha256(f"format {KEPT_FORMAT}".encode())
+    for fact in kept_facts():
+        build = fact.build.__qualname__ if fact.build is not None else ""
+        for part in (fact.name, fact.sql or "", build, fact.at_as_of or ""):
+            h.update(b"\0" + part.encode())
+    return h.hexdigest()[:16]
+
+
+def _latest_batch(con: duckdb.DuckDBPyConnection, workspace: str) -> int | None:
+    row = con.execute("SELECT max(batch_id) FROM batches WHERE workspace = ?", [workspace])
+    value = row.fetchone()
+    return None if value is None or value[0] is None else int(value[0])
+
+
+def _horizon(con: duckdb.DuckDBPyConnection, workspace: str) -> dt.datetime | None:
+    """The latest `at` of the workspace's records (each table's maximum, then theirs)."""
+    parts = " UNION ALL ".join(
+        f'SELECT max("at") AS t FROM {rt.table} WHERE workspace = $ws' for rt in RECORD_TYPES
+    )
+    row = con.execute(f"SELECT max(t) FROM ({parts}) AS m", {"ws": workspace}).fetchone()
+    return None if row is None else row[0]
+
+
+def writable(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT NOT readonly FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def current(con: duckdb.DuckDBPyConnection, workspace: str, as_of: dt.datetime) -> Kept | None:
+    """The workspace's kept facts if an export at `as_of` (naive UTC) may read them."""
+    row = con.execute(
+        "SELECT schema_name, batch_id, horizon, definitions FROM kept_facts WHERE workspace = ?",
+        [workspace],
+    ).fetchone()
+    if row is None:
+        return None
+    schema, batch_id, horizon, definitions = row
+    if definitions != definitions_hash() or batch_id != _latest_batch(con, workspace):
+        return None
+    if horizon is None or as_of < horizon:
+        return None
+    return Kept(schema, horizon)
+
+
+def use(con: duckdb.DuckDBPyConnection, fact: Fact, kept: Kept) -> None:
+    """Define `fact` on `con` from its kept copy, at the request's `as_of` (the `req` table)."""
+    table = f"{kept.schema}.{fact.name}"
+    sql = fact.at_as_of.format(kept=table) if fact.at_as_of else f"SELECT * FROM {table}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS {sql}")
+
+
+def refresh(
+    con: duckdb.DuckDBPyConnection,
+    workspace: str,
+    force: bool = False,
+    for_as_of: dt.datetime | None = None,
+) -> tuple[Kept | None, bool]:
+    """Build the workspace's kept facts unless they are current; (kept, built now).
+
+    (None, False) for a workspace without records, and when `for_as_of` (naive
+    UTC) is given and is before the horizon: an export at that snapshot could
+    not read them.
+    """
+    latest = _latest_batch(con, workspace)
+    horizon = _horizon(con, workspace)
+    if latest is None or horizon is None:
+        return None, False
+    if for_as_of is not None and for_as_of < horizon:
+        return None, False
+    if not force:
+        found = current(con, workspace, horizon)
+        if found is not None:
+            return found, False
+    cur = con.cursor()  # its own temporary objects and transaction
+    try:
+        return _build(con, cur, workspace, latest, horizon), True
+    finally:
+        cur.close()
+
+
+def _build(
+    base: duckdb.DuckDBPyConnection,
+    cur: duckdb.DuckDBPyConnection,
+    workspace: str,
+    batch_id: int,
+    horizon: dt.datetime,
+) -> Kept:
+    Snapshot(workspace, horizon).define(cur)
+    engine.install(cur, ZoneInfo("UTC"), base)
+    # Kept facts read no request but its `as_of`: the range stays NULL, so a
+    # fact that read it would come out empty, and the tests comparing both
+    # paths would fail.
+    cur.execute(
+        "CREATE OR REPLACE TEMP TABLE req AS SELECT NULL::TIMESTAMP AS start_at,"
+        " NULL::TIMESTAMP AS end_at, ?::TIMESTAMP AS as_of, false AS filtered,"
+        " false AS scheduled, true AS include_content",
+        [horizon],
+    )
+    cur.execute("CREATE OR REPLACE TEMP TABLE req_channel (channel_id VARCHAR)")
+    define_scope(cur, None)
+    ctx = FactContext(start=horizon, end=horizon, as_of=horizon)
+    facts = kept_facts()
+    for fact in facts:
+        build_fact(cur, fact, ctx)
+    (n,) = cur.execute("SELECT nextval('kept_ids')").fetchone() or (0,)
+    schema = f"kept_{int(n)}"
+    cur.execute("BEGIN")
+    try:
+        cur.execute(f"CREATE SCHEMA {schema}")
+        for fact in facts:
+            cur.execute(f"CREATE TABLE {schema}.{fact.name} AS SELECT * FROM {fact.name}")
+        old = cur.execute(
+            "SELECT schema_name FROM kept_facts WHERE workspace = ?", [workspace]
+        ).fetchone()
+        cur.execute("DELETE FROM kept_facts WHERE workspace = ?", [workspace])
+        cur.execute(
+            "INSERT INTO kept_facts VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            [workspace, schema, batch_id, horizon, definitions_hash()],
+        )
+        if old is not None:
+            cur.execute(f"DROP SCHEMA IF EXISTS {old[0]} CASCADE")
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    return Kept(schema, horizon)
