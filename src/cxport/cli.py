@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from cxport.errors import CxportError, InvalidInput, UsageError
 from cxport.exports.defs import EXPORTS
+
+if TYPE_CHECKING:
+    from cxport.exports.kept import Kept
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -53,14 +61,28 @@ def _parse_instant(value: str | None) -> dt.datetime | None:
     type=click.Path(dir_okay=False),
     help="With --skip-invalid: FILE<TAB>LINE<TAB>REASON<TAB>ORIGINAL per rejected line.",
 )
+@click.option(
+    "--no-facts",
+    is_flag=True,
+    help="Do not rebuild the kept derived facts afterwards (exports compute them until `cxport facts`).",
+)
 @click.argument("files", nargs=-1, required=True)
 def ingest_cmd(
-    db: str, workspace: str, skip_invalid: bool, rejects: str | None, files: tuple[str, ...]
+    db: str,
+    workspace: str,
+    skip_invalid: bool,
+    rejects: str | None,
+    no_facts: bool,
+    files: tuple[str, ...],
 ) -> None:
-    """Ingest NDJSON records (FILE may be - for standard input, or .gz); each file is one atomic batch."""
+    """Ingest NDJSON records (FILE may be - for standard input, or .gz); each file is one atomic batch.
+
+    Then the workspace's kept derived facts are rebuilt (see `cxport facts`).
+    """
     from rich.console import Console
     from rich.table import Table
 
+    from cxport.exports.kept import refresh
     from cxport.ingest import ingest_files
     from cxport.store import open_store
 
@@ -77,6 +99,7 @@ def ingest_cmd(
                 con, list(files), workspace=workspace, skip_invalid=skip_invalid,
                 rejects_path=rejects, progress=sys.stderr.isatty(),
             )  # fmt: skip
+            facts = None if no_facts else _timed(lambda: refresh(con, workspace))
         finally:
             con.close()
     except InvalidInput as exc:
@@ -109,6 +132,52 @@ def ingest_cmd(
             markup=False,
             soft_wrap=True,  # a long path stays on one line
         )
+    if facts is not None:
+        (found, built), seconds = facts
+        console.print(_facts_line(found, built, seconds), highlight=False, markup=False)
+
+
+def _timed(work: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    return work(), time.perf_counter() - start
+
+
+def _facts_line(found: Kept | None, built: bool, seconds: float) -> str:
+    if found is None:
+        return "kept facts: none (no records)"
+    if not built:
+        return f"kept facts: current (up to {found.horizon.isoformat(timespec='milliseconds')}Z)"
+    return (
+        f"kept facts: built in {seconds:.1f} s"
+        f" (up to {found.horizon.isoformat(timespec='milliseconds')}Z)"
+    )
+
+
+@main.command("facts")
+@click.option("--db", "db", required=True, type=click.Path(dir_okay=False), help="The store.")
+@click.option("--workspace", default="default", show_default=True)
+@click.option("--force", is_flag=True, help="Rebuild even if they are current.")
+def facts_cmd(db: str, workspace: str, force: bool) -> None:
+    """Rebuild the workspace's kept derived facts if records came since.
+
+    Exports whose snapshot is at or after the last record read them instead of
+    computing them; `cxport ingest` runs this after its batches.
+    """
+    from cxport.exports.kept import refresh
+    from cxport.store import open_store
+
+    try:
+        if not Path(db).exists():
+            raise UsageError(f"--db: no store at {db}")
+        con = open_store(db)
+        try:
+            (found, built), seconds = _timed(lambda: refresh(con, workspace, force=force))
+        finally:
+            con.close()
+    except CxportError as exc:
+        fail(exc)
+        return
+    click.echo(_facts_line(found, built, seconds), err=True)
 
 
 EXPORT_NAMES = tuple(d.name for d in EXPORTS)
