@@ -123,6 +123,7 @@ LABELS = {
     "simulate": "simulate",
     "read_json_floor": "floor: DuckDB read_json",
     "ingest": "ingest",
+    "facts": "kept facts (built after ingest)",
     "export-all": "all exports together",
     "pandas": "pandas script (resolved metrics)",
 }

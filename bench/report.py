@@ -118,7 +118,8 @@ def pandas_table(results: dict[str, Any]) -> str:
         ingest = median(size, "ingest")
         if p is None:
             continue
-        end_to_end = export + ingest if export is not None and ingest is not None else None
+        facts = median(size, "facts") or 0.0
+        end_to_end = export + ingest + facts if export is not None and ingest is not None else None
         rows.append(
             [
                 fmt_n(n),
@@ -136,9 +137,9 @@ def pandas_table(results: dict[str, Any]) -> str:
         "pandas s",
         "pandas peak MB",
         f"cxport {COMPARED} s",
-        "cxport ingest + export s",
+        "cxport ingest + kept facts + export s",
         "pandas / cxport export",
-        "pandas / cxport ingest + export",
+        "pandas / cxport ingest + kept facts + export",
         "same seconds",
     ]
     return table(header, rows)
@@ -249,6 +250,7 @@ def readme_table(results: dict[str, Any]) -> str:
         "conversations",
         "records",
         "ingest s",
+        "kept facts s",
         "slowest export s",
         "all exports s (CPU s)",
         "peak MB",
@@ -271,6 +273,7 @@ def readme_table(results: dict[str, Any]) -> str:
                 fmt_n(size["conversations"]),
                 fmt_n(size.get("records")),
                 fmt_s(median(size, "ingest")),
+                fmt_s(median(size, "facts")),
                 f"{fmt_s(exports[slow])} ({slow.split(':', 1)[1]})" if slow else "–",
                 f"{fmt_s(every['median_s'])} ({fmt_s(every.get('median_cpu_s'))})"
                 if every

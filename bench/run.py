@@ -183,6 +183,7 @@ class Suite:
         ingest = ["ingest", "--ndjson", str(ndjson), "--db", str(db)]
         if self.measure(entry, "ingest", ingest, "in") is None:
             return
+        self.measure(entry, "facts", ["facts", "--db", str(db)], "out")
 
         registered = registered_exports()
         entry["missing"] = [name for name in TWELVE if name not in registered]

@@ -5,6 +5,8 @@
 
 - `simulate`: the simulator writes NDJSON;
 - `ingest`: `ingest_files` into a new store;
+- `facts`: the kept derived facts built in that store (what `cxport ingest`
+  does after its batches; the exports measured after it read them);
 - `read-json`: the floor of ingest (DuckDB's plain read_json);
 - `export`: one export through the runner, as the CLI runs it;
 - `export-all`: every registered export, one after another, on one store;
@@ -74,6 +76,20 @@ def ingest(args: argparse.Namespace) -> Measurement:
         rows=stored,
         cpu_seconds=t[1],
     )
+
+
+def facts(args: argparse.Namespace) -> Measurement:
+    from cxport.exports.kept import refresh
+    from cxport.store import open_store
+
+    db = Path(args.db)
+    con = open_store(db)
+    with stopwatch() as t:
+        found, _ = refresh(con, "default", force=True)  # each run builds them anew
+        con.close()
+    if found is None:
+        raise SystemExit("facts: nothing was built (no records)")
+    return Measurement("facts", t[0], peak_rss(), out_bytes=db.stat().st_size, cpu_seconds=t[1])
 
 
 def _request(args: argparse.Namespace, export: str):  # type: ignore[no-untyped-def]
@@ -192,6 +208,10 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--ndjson", required=True)
         p.add_argument("--db", required=True)
         p.set_defaults(run=run)
+
+    p = steps.add_parser("facts")
+    p.add_argument("--db", required=True)
+    p.set_defaults(run=facts)
 
     p = steps.add_parser("export")
     p.add_argument("--db", required=True)
