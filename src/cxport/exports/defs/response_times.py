@@ -32,7 +32,7 @@ RESPONSE_TIMES = ExportDef(
         conversation_url     | Conversation URL            | URL da conversa                         | text
         """
     ),
-    facts=("f_response_episode",),
+    facts=("f_response_episode", "f_conversation_entity"),
     # Only conversations with a human reply in range can have a row.
     scope="""
     SELECT DISTINCT m.conversation_id
@@ -48,7 +48,7 @@ RESPONSE_TIMES = ExportDef(
            e.inbound_message_id, e.outbound_message_id, c.url AS conversation_url
     FROM f_response_episode AS e
     CROSS JOIN req AS r
-    LEFT JOIN e_conversation AS c ON c.conversation_id = e.conversation_id
+    LEFT JOIN f_conversation_entity AS c ON c.conversation_id = e.conversation_id
     LEFT JOIN e_channel AS ch ON ch.channel_id = c.channel_id
     LEFT JOIN e_agent AS a ON a.agent_id = e.agent_id
     WHERE e.to_at >= r.start_at AND e.to_at < r.end_at

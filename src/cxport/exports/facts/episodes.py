@@ -17,11 +17,11 @@ an I or H), a closing R none. The inbound message is the opener's: itself
 for an I, for an H the latest inbound so far (possibly none). Responses,
 openers and last handovers then meet on (conversation, seg).
 
-`f_response_episode` holds the responses whose outbound message is in the
-request's range (the only ones an export shows), of the conversations in
-the export's scope (the `c_*` views; the Response Times export scopes to
-the conversations with a human reply in range). The walk reads only records
-before `end`: later ones cannot change an earlier response. Columns:
+`f_response_episode` holds every response of the conversations in the
+export's scope (the `c_*` views; the Response Times export scopes to the
+conversations with a human reply in range, and keeps the responses in
+range). It reads no request table, and a record after a response cannot
+change it, so it is kept (`kept.py`). Columns:
 `conversation_id`, `outbound_message_id`, `agent_id` (the responder),
 `team_id` (of the reply), `initiated_by`, `handover_reason`, `from_at`,
 `to_at`, `response_ms`, `inbound_message_id`.
@@ -34,24 +34,21 @@ from cxport.exports.facts import Fact
 RESPONSE_EPISODE = Fact(
     name="f_response_episode",
     materialize=False,  # one export reads it, once: a view spares writing 1 M rows
+    keep=True,
     sql="""
     WITH walk AS (
         SELECT m.conversation_id, m."at" AS at_, 0 AS type_rank, m.record_id,
                CASE WHEN m.direction = 'INBOUND' THEN 'I' ELSE 'O' END AS kind,
                m.message_id, m.agent_id, m.team_id, CAST(NULL AS VARCHAR) AS handover_reason
         FROM c_message AS m
-        CROSS JOIN req AS r
-        WHERE (m.direction = 'INBOUND' OR (m.direction = 'OUTBOUND' AND m.source = 'AGENT'))
-          AND m."at" < r.end_at
+        WHERE m.direction = 'INBOUND' OR (m.direction = 'OUTBOUND' AND m.source = 'AGENT')
         UNION ALL
         SELECT s.conversation_id, s."at", 3, s.record_id,
                CASE WHEN s.status = 'RESOLVED' THEN 'R' ELSE 'H' END, NULL, NULL, NULL,
                s.handover_reason
         FROM c_status_change AS s
-        CROSS JOIN req AS r
-        WHERE (s.status = 'RESOLVED'
-               OR (s.status = 'NEW' AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION'))
-          AND s."at" < r.end_at
+        WHERE s.status = 'RESOLVED'
+           OR (s.status = 'NEW' AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION')
     ),
     walked AS (
         SELECT w.conversation_id, w.kind, w.at_, w.record_id, w.message_id, w.agent_id,
@@ -75,8 +72,7 @@ RESPONSE_EPISODE = Fact(
     responses AS (
         SELECT p.conversation_id, p.seg, p.at_ AS to_at, p.message_id, p.agent_id, p.team_id
         FROM walked AS p
-        CROSS JOIN req AS r
-        WHERE p.kind = 'O' AND p.previous_kind IN ('I', 'H') AND p.at_ >= r.start_at
+        WHERE p.kind = 'O' AND p.previous_kind IN ('I', 'H')
     ),
     last_handovers AS (
         SELECT h.conversation_id, h.seg, h.at_ AS handover_at, h.handover_reason
