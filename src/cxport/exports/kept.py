@@ -144,9 +144,12 @@ def refresh(
         found = current(con, workspace, horizon)
         if found is not None:
             return found, False
+    from cxport.exports.runner import EXPORT_MEMORY_LIMIT, memory_limit
+
     cur = con.cursor()  # its own temporary objects and transaction
     try:
-        return _build(con, cur, workspace, latest, horizon), True
+        with memory_limit(cur, EXPORT_MEMORY_LIMIT):  # sorts spill past it, as in an export
+            return _build(con, cur, workspace, latest, horizon), True
     finally:
         cur.close()
 

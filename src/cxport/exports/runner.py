@@ -27,7 +27,7 @@ EXPORT_MEMORY_LIMIT = "3GB"
 
 
 @contextmanager
-def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
     (before,) = con.execute("SELECT current_setting('memory_limit')").fetchall()[0]
     con.execute(f"SET memory_limit = '{limit}'").fetchall()
     try:
@@ -122,7 +122,7 @@ def _run_group(
     results = []
     con = store.cursor()  # its own temporary views and helpers
     try:
-        with _memory_limit(con, EXPORT_MEMORY_LIMIT):
+        with memory_limit(con, EXPORT_MEMORY_LIMIT):
             ctx = prepare(con, shared, as_of, base=store, scope=scope)
             define_facts(con, [f for d in definitions for f in d.facts], ctx, kept=found)
             for definition, (request, output) in zip(definitions, jobs, strict=True):

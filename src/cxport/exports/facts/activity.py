@@ -14,6 +14,12 @@ or the first message when none is inbound). The Contacts and Contact
 Attributes exports both read it, so their Contact Profile IDs agree. It
 counts per conversation first, so that one row per conversation (not per
 message) meets the conversation entity.
+
+`f_range_contact` takes the conversation entity from `f_conversation_entity`
+(kept), which holds the conversations in scope: the exports that read it have
+no scope, so it is every conversation's latest version (`e_conversation`).
+`f_range_message` keeps `e_conversation`: the messages export reading the kept
+conversation and contact entities instead ran out of its 3 GB at 1 M.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ RANGE_MESSAGE = Fact(
 # only one row per conversation meets the conversation entity), then per contact.
 RANGE_CONTACT = Fact(
     name="f_range_contact",
+    requires=("f_conversation_entity",),
     sql=f"""
     WITH per_conversation AS (
         SELECT m.conversation_id,
@@ -59,7 +66,7 @@ RANGE_CONTACT = Fact(
            sum(p.outbound) AS outbound
     FROM per_conversation AS p
     CROSS JOIN req AS r
-    JOIN e_conversation AS c ON c.conversation_id = p.conversation_id
+    JOIN f_conversation_entity AS c ON c.conversation_id = p.conversation_id
     WHERE c.contact_profile_id IS NOT NULL AND {_ON_CHANNELS}
     GROUP BY c.contact_profile_id
     """,

@@ -1,0 +1,39 @@
+"""Contacts as they stand at the snapshot.
+
+- `f_contact_entity`: the latest version of each contact (`e_contact`, kept).
+- `f_contact_attribute_value`: per (contact_profile_id, attribute_id) with any
+  `contact_attribute` event, the `value` of its latest event in the order of
+  records (NULL when that event cleared it) and `last_at`, the latest `at` of
+  its events (a contact's attributes were last updated at the greatest).
+
+Neither reads the request, and past the workspace's last record neither
+changes with `as_of`: both are kept (`kept.py`).
+"""
+
+from __future__ import annotations
+
+from cxport.exports.facts import Fact
+
+CONTACT_ENTITY = Fact(
+    "f_contact_entity",
+    keep=True,
+    sql="""
+SELECT * FROM s_contact
+QUALIFY row_number() OVER (PARTITION BY contact_profile_id ORDER BY "at" DESC, record_id DESC) = 1
+""",
+)
+
+# A struct, so that a latest `null` (cleared) value is kept, not skipped.
+CONTACT_ATTRIBUTE_VALUE = Fact(
+    "f_contact_attribute_value",
+    keep=True,
+    sql="""
+SELECT contact_profile_id, attribute_id,
+       arg_max({'value': value}, ("at", record_id)).value AS value,
+       max("at") AS last_at
+FROM s_contact_attribute
+GROUP BY contact_profile_id, attribute_id
+""",
+)
+
+FACTS: tuple[Fact, ...] = (CONTACT_ENTITY, CONTACT_ATTRIBUTE_VALUE)
