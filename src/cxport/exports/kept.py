@@ -57,14 +57,23 @@ class Kept:
 
 
 def kept_facts() -> list[Fact]:
-    """The facts to keep, requirements first."""
-    from cxport.exports.facts.modules import ALL_FACTS
+    """The kept facts some export reads, and what builds them, requirements first.
 
-    order = fact_order(f.name for f in ALL_FACTS if f.keep)
+    A kept fact only another kept fact reads (the status changes behind the
+    first response, say) is built, not stored: exports never read it.
+    """
+    order = fact_order(sorted(stored_facts()))
     loose = [f.name for f in order if not f.keep]
     if loose:  # a kept fact would read one computed for some request
         raise ValueError(f"kept facts require facts that are not kept: {', '.join(loose)}")
     return order
+
+
+def stored_facts() -> set[str]:
+    """The names of the kept facts some export reads: those stored."""
+    from cxport.exports.defs import EXPORTS
+
+    return {f.name for d in EXPORTS for f in fact_order(d.facts, kept=True) if f.keep}
 
 
 def definitions_hash() -> str:
@@ -175,16 +184,38 @@ def _build(
     cur.execute("CREATE OR REPLACE TEMP TABLE req_channel (channel_id VARCHAR)")
     define_scope(cur, None)
     ctx = FactContext(start=horizon, end=horizon, as_of=horizon)
-    facts = kept_facts()
-    for fact in facts:
-        build_fact(cur, fact, ctx)
+    stored = stored_facts()
     (n,) = cur.execute("SELECT nextval('kept_ids')").fetchone() or (0,)
     schema = f"kept_{int(n)}"
+    # Built straight into the new schema, which nothing reads until the swap.
+    cur.execute(f"CREATE SCHEMA {schema}")
+    try:
+        for fact in kept_facts():
+            table = f"{schema}.{fact.name}"
+            if fact.name in stored and fact.sql is not None:
+                cur.execute(f"CREATE TABLE {table} AS {fact.sql}")
+                cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM {table}")
+                continue
+            build_fact(cur, fact, ctx)
+            if fact.name in stored:  # built in Python: store its table
+                cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {fact.name}")
+        _swap(cur, workspace, schema, batch_id, horizon)
+    except BaseException:
+        cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        raise
+    return Kept(schema, horizon)
+
+
+def _swap(
+    cur: duckdb.DuckDBPyConnection,
+    workspace: str,
+    schema: str,
+    batch_id: int,
+    horizon: dt.datetime,
+) -> None:
+    """Record `schema` as the workspace's kept facts and drop the one it replaces, atomically."""
     cur.execute("BEGIN")
     try:
-        cur.execute(f"CREATE SCHEMA {schema}")
-        for fact in facts:
-            cur.execute(f"CREATE TABLE {schema}.{fact.name} AS SELECT * FROM {fact.name}")
         old = cur.execute(
             "SELECT schema_name FROM kept_facts WHERE workspace = ?", [workspace]
         ).fetchone()
@@ -199,4 +230,3 @@ def _build(
     except BaseException:
         cur.execute("ROLLBACK")
         raise
-    return Kept(schema, horizon)

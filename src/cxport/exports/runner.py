@@ -116,7 +116,7 @@ def _run_group(
     definitions = [export_def(request.export) for request, _ in jobs]
     found = _kept(store, shared.workspace, as_of, build=scope is None) if use_kept else None
     if found is not None and not any(
-        f.reads_scope for d in definitions for f in fact_order(d.facts) if not f.keep
+        f.reads_scope for d in definitions for f in fact_order(d.facts, kept=True) if not f.keep
     ):
         scope = None
     results = []

@@ -32,7 +32,7 @@ RESPONSE_TIMES = ExportDef(
         conversation_url     | Conversation URL            | URL da conversa                         | text
         """
     ),
-    facts=("f_response_episode", "f_conversation_entity"),
+    facts=("f_response_episode",),
     # Only conversations with a human reply in range can have a row.
     scope="""
     SELECT DISTINCT m.conversation_id
@@ -43,16 +43,15 @@ RESPONSE_TIMES = ExportDef(
     """,
     sql="""
     SELECT e.conversation_id, ch.medium, ch.name AS channel, ch.display_name AS channel_display_name,
-           c.contact_profile_id, e.initiated_by, e.handover_reason, e.from_at, e.to_at,
+           e.contact_profile_id, e.initiated_by, e.handover_reason, e.from_at, e.to_at,
            e.response_ms, e.agent_id, a.name AS agent_name, a.reference AS agent_reference,
-           e.inbound_message_id, e.outbound_message_id, c.url AS conversation_url
+           e.inbound_message_id, e.outbound_message_id, e.conversation_url
     FROM f_response_episode AS e
     CROSS JOIN req AS r
-    LEFT JOIN f_conversation_entity AS c ON c.conversation_id = e.conversation_id
-    LEFT JOIN e_channel AS ch ON ch.channel_id = c.channel_id
+    LEFT JOIN e_channel AS ch ON ch.channel_id = e.channel_id
     LEFT JOIN e_agent AS a ON a.agent_id = e.agent_id
     WHERE e.to_at >= r.start_at AND e.to_at < r.end_at
-      AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
+      AND (NOT r.filtered OR e.channel_id IN (SELECT channel_id FROM req_channel))
     ORDER BY e.to_at, e.outbound_message_id
     """,
 )

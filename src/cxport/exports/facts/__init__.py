@@ -99,8 +99,12 @@ def _registry() -> dict[str, Fact]:
     return {f.name: f for f in modules.ALL_FACTS}
 
 
-def fact_order(names: Iterable[str]) -> list[Fact]:
-    """The named facts and their requirements, each once, requirements first."""
+def fact_order(names: Iterable[str], kept: bool = False) -> list[Fact]:
+    """The named facts and their requirements, each once, requirements first.
+
+    With `kept`, kept facts are read from their copies: their requirements
+    are not needed (unless something else requires them).
+    """
     registry = _registry()
     order: list[Fact] = []
 
@@ -110,8 +114,9 @@ def fact_order(names: Iterable[str]) -> list[Fact]:
         if name in path:
             raise ValueError(f"derived facts form a cycle: {' -> '.join((*path, name))}")
         fact = registry[name]
-        for dep in fact.requires:
-            visit(dep, (*path, name))
+        if not (kept and fact.keep):
+            for dep in fact.requires:
+                visit(dep, (*path, name))
         order.append(fact)
 
     for name in names:
@@ -140,7 +145,7 @@ def define_facts(
     """
     from cxport.exports.kept import use
 
-    order = fact_order(names)
+    order = fact_order(names, kept=kept is not None)
     for fact in order:
         if kept is not None and fact.keep:
             use(con, fact, kept)

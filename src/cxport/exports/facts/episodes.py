@@ -24,7 +24,10 @@ range). It reads no request table, and a record after a response cannot
 change it, so it is kept (`kept.py`). Columns:
 `conversation_id`, `outbound_message_id`, `agent_id` (the responder),
 `team_id` (of the reply), `initiated_by`, `handover_reason`, `from_at`,
-`to_at`, `response_ms`, `inbound_message_id`.
+`to_at`, `response_ms`, `inbound_message_id`, and the conversation's
+`channel_id`, `contact_profile_id` and `conversation_url` (its latest
+version: `f_conversation_entity`; NULL when unknown), which the export
+shows and filters on.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from cxport.exports.facts import Fact
 RESPONSE_EPISODE = Fact(
     name="f_response_episode",
     materialize=False,  # one export reads it, once: a view spares writing 1 M rows
+    requires=("f_conversation_entity",),
     keep=True,
     sql="""
     WITH walk AS (
@@ -92,10 +96,12 @@ RESPONSE_EPISODE = Fact(
            coalesce(h.handover_at, o.opened_at) AS from_at,
            p.to_at,
            cx_ms(coalesce(h.handover_at, o.opened_at), p.to_at) AS response_ms,
-           o.latest_inbound AS inbound_message_id
+           o.latest_inbound AS inbound_message_id,
+           c.channel_id, c.contact_profile_id, c.url AS conversation_url
     FROM responses AS p
     JOIN openers AS o ON o.conversation_id = p.conversation_id AND o.seg = p.seg
     LEFT JOIN last_handovers AS h ON h.conversation_id = p.conversation_id AND h.seg = p.seg
+    LEFT JOIN f_conversation_entity AS c ON c.conversation_id = p.conversation_id
     """,
 )
 
