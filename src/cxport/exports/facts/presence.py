@@ -23,18 +23,29 @@ from __future__ import annotations
 
 from cxport.exports.facts import Fact
 
+# Kept at the horizon, where an agent's last interval is open: it runs to the
+# request's `as_of` instead (`at_as_of`).
+_UNTIL = "coalesce({p}.ended_at, r.as_of)"
+
 PRESENCE_INTERVAL = Fact(
     name="f_presence_interval",
     materialize=False,  # each export reads it once: a view spares writing a table
-    sql="""
+    keep=True,
+    at_as_of=f"""
+    SELECT k.agent_id, k.record_id, k.status, k.away_state, k.started_at, k.ended_at,
+           {_UNTIL.format(p="k")} AS until_at,
+           cx_ms(k.started_at, {_UNTIL.format(p="k")}) AS duration_ms
+    FROM {{kept}} AS k CROSS JOIN req AS r
+    """,
+    sql=f"""
     WITH cut AS (
         SELECT p.agent_id, p.record_id, p.status, p.away_state, p.at AS started_at,
                lead(p.at) OVER (PARTITION BY p.agent_id ORDER BY p.at, p.record_id) AS ended_at
         FROM s_presence AS p
     )
     SELECT c.agent_id, c.record_id, c.status, c.away_state, c.started_at, c.ended_at,
-           coalesce(c.ended_at, r.as_of) AS until_at,
-           cx_ms(c.started_at, coalesce(c.ended_at, r.as_of)) AS duration_ms
+           {_UNTIL.format(p="c")} AS until_at,
+           cx_ms(c.started_at, {_UNTIL.format(p="c")}) AS duration_ms
     FROM cut AS c CROSS JOIN req AS r
     WHERE c.status IN ('AVAILABLE', 'AWAY')
     """,
