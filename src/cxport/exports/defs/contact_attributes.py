@@ -24,20 +24,13 @@ CONTACT_ATTRIBUTES = ExportDef(
         attribute_type     | Attribute Type               | Tipo de atributo                     | code
         """
     ),
-    facts=("f_range_contact", "f_contact_entity", "f_contact_attribute_value"),
+    facts=("f_range_contact", "f_contact_attribute_value"),
     sql="""
-    WITH current_value AS (
-        SELECT x.contact_profile_id, x.attribute_id, x.value
-        FROM f_contact_attribute_value AS x
-        WHERE x.contact_profile_id IN (SELECT contact_profile_id FROM f_range_contact)
-    )
-    SELECT v.contact_profile_id, ct.primary_identifier AS contact_primary,
-           ct.secondary_identifier AS contact_secondary, v.attribute_id,
-           d.name AS attribute_name, v.value AS attribute_value, d.attribute_type
-    FROM current_value AS v
-    LEFT JOIN f_contact_entity AS ct ON ct.contact_profile_id = v.contact_profile_id
-    LEFT JOIN e_contact_attribute_definition AS d ON d.attribute_id = v.attribute_id
-    WHERE v.value IS NOT NULL AND v.value <> ''
-    ORDER BY v.contact_profile_id, nullif(d.name, '') NULLS LAST, v.attribute_id
+    SELECT v.contact_profile_id, v.contact_primary, v.contact_secondary, v.attribute_id,
+           v.attribute_name, v.value AS attribute_value, v.attribute_type
+    FROM f_contact_attribute_value AS v
+    WHERE v.contact_profile_id IN (SELECT contact_profile_id FROM f_range_contact)
+      AND v.value IS NOT NULL AND v.value <> ''
+    ORDER BY v.contact_profile_id, nullif(v.attribute_name, '') NULLS LAST, v.attribute_id
     """,
 )

@@ -4,7 +4,10 @@
 - `f_contact_attribute_value`: per (contact_profile_id, attribute_id) with any
   `contact_attribute` event, the `value` of its latest event in the order of
   records (NULL when that event cleared it) and `last_at`, the latest `at` of
-  its events (a contact's attributes were last updated at the greatest).
+  its events (a contact's attributes were last updated at the greatest); with
+  what the Contact Attributes export shows beside them: the contact's
+  `contact_primary` and `contact_secondary` identifiers and the attribute's
+  `attribute_name` and `attribute_type` (NULL when unknown).
 
 Neither reads the request, and past the workspace's last record neither
 changes with `as_of`: both are kept (`kept.py`).
@@ -26,13 +29,22 @@ QUALIFY row_number() OVER (PARTITION BY contact_profile_id ORDER BY "at" DESC, r
 # A struct, so that a latest `null` (cleared) value is kept, not skipped.
 CONTACT_ATTRIBUTE_VALUE = Fact(
     "f_contact_attribute_value",
+    requires=("f_contact_entity",),
     keep=True,
     sql="""
-SELECT contact_profile_id, attribute_id,
-       arg_max({'value': value}, ("at", record_id)).value AS value,
-       max("at") AS last_at
-FROM s_contact_attribute
-GROUP BY contact_profile_id, attribute_id
+WITH pairs AS (
+    SELECT contact_profile_id, attribute_id,
+           arg_max({'value': value}, ("at", record_id)).value AS value,
+           max("at") AS last_at
+    FROM s_contact_attribute
+    GROUP BY contact_profile_id, attribute_id
+)
+SELECT p.contact_profile_id, p.attribute_id, p.value, p.last_at,
+       ct.primary_identifier AS contact_primary, ct.secondary_identifier AS contact_secondary,
+       d.name AS attribute_name, d.attribute_type
+FROM pairs AS p
+LEFT JOIN f_contact_entity AS ct ON ct.contact_profile_id = p.contact_profile_id
+LEFT JOIN e_contact_attribute_definition AS d ON d.attribute_id = p.attribute_id
 """,
 )
 
