@@ -45,26 +45,9 @@ MESSAGES = ExportDef(
         system_user_type      | System User Type             | Tipo de usuário do sistema           | code
         """
     ),
-    facts=("f_range_message", "f_message_tag"),
+    facts=("f_range_message", "f_message_tag_list"),
     sql="""
-    WITH tags AS (
-        SELECT t.message_id,
-               string_agg(cx_elem(t.tag_id), '|' ORDER BY t.applied_at, t.tag_id) AS tag_ids,
-               string_agg(cx_elem(g.name), '|' ORDER BY t.applied_at, t.tag_id) AS tag_names
-        FROM f_message_tag AS t
-        LEFT JOIN e_tag AS g ON g.tag_id = t.tag_id
-        GROUP BY t.message_id
-    ),
-    tag_events AS (
-        SELECT e.message_id, max(e.at_) AS last_at
-        FROM (
-            SELECT a.message_id, a."at" AS at_ FROM s_tag_applied AS a
-            UNION ALL
-            SELECT d.message_id, d."at" AS at_ FROM s_tag_removed AS d
-        ) AS e
-        GROUP BY e.message_id
-    ),
-    deletions AS (
+    WITH deletions AS (
         SELECT d.message_id, min(d."at") AS first_at, max(d."at") AS last_at
         FROM s_message_deleted AS d
         GROUP BY d.message_id
@@ -82,7 +65,7 @@ MESSAGES = ExportDef(
            CASE WHEN dl.message_id IS NOT NULL OR (r.scheduled AND NOT r.include_content)
                 THEN NULL ELSE m.content END AS content,
            m.conversation_url, m.post_url,
-           greatest(m.created_at, te.last_at, dl.last_at) AS last_updated,
+           greatest(m.created_at, tg.tags_updated_at, dl.last_at) AS last_updated,
            dl.first_at AS deleted_at,
            m.system_user_type
     FROM f_range_message AS m
@@ -92,8 +75,7 @@ MESSAGES = ExportDef(
     LEFT JOIN e_agent AS a ON a.agent_id = m.agent_id
     LEFT JOIN e_virtual_agent AS va ON va.virtual_agent_id = m.virtual_agent_id
     LEFT JOIN e_team AS tm ON tm.team_id = m.team_id
-    LEFT JOIN tags AS tg ON tg.message_id = m.message_id
-    LEFT JOIN tag_events AS te ON te.message_id = m.message_id
+    LEFT JOIN f_message_tag_list AS tg ON tg.message_id = m.message_id
     LEFT JOIN deletions AS dl ON dl.message_id = m.message_id
     ORDER BY m.created_at, m.message_id
     """,

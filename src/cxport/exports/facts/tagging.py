@@ -43,4 +43,36 @@ MESSAGE_TAG = Fact(
     sql=_current("message_id", "tag_id", "c_tag_applied", "c_tag_removed"),
 )
 
-FACTS: tuple[Fact, ...] = (CONVERSATION_TOPIC, MESSAGE_TAG)
+# Per message with any tag event: the tags on it now as `|`-joined lists in the
+# order they were applied (then by id), names as at the snapshot, and the latest
+# `at` of its tag events (`tags_updated_at`: part of the message's Last Updated).
+MESSAGE_TAG_LIST = Fact(
+    "f_message_tag_list",
+    requires=("f_message_tag",),
+    keep=True,
+    sql="""
+WITH lists AS (
+    SELECT t.message_id,
+           string_agg(cx_elem(t.tag_id), '|' ORDER BY t.applied_at, t.tag_id) AS tag_ids,
+           string_agg(cx_elem(g.name), '|' ORDER BY t.applied_at, t.tag_id) AS tag_names
+    FROM f_message_tag AS t
+    LEFT JOIN e_tag AS g ON g.tag_id = t.tag_id
+    GROUP BY t.message_id
+),
+events AS (
+    SELECT e.message_id, max(e.at_) AS tags_updated_at
+    FROM (
+        SELECT a.message_id, a."at" AS at_ FROM c_tag_applied AS a
+        UNION ALL
+        SELECT d.message_id, d."at" AS at_ FROM c_tag_removed AS d
+    ) AS e
+    GROUP BY e.message_id
+)
+-- A tag on a message was applied to it: every message of `lists` has events.
+SELECT e.message_id, l.tag_ids, l.tag_names, e.tags_updated_at
+FROM events AS e
+LEFT JOIN lists AS l ON l.message_id = e.message_id
+""",
+)
+
+FACTS: tuple[Fact, ...] = (CONVERSATION_TOPIC, MESSAGE_TAG, MESSAGE_TAG_LIST)
