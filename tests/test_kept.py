@@ -369,6 +369,19 @@ def test_changed_definitions_rebuild_and_drop_the_old_schema(copy_db: Path, tmp_
         con.close()
 
 
+def test_a_build_left_behind_by_a_dead_process_is_dropped_by_the_next(copy_db: Path) -> None:
+    con = open_store(copy_db)
+    try:
+        # What a build killed before its swap leaves: a schema nothing records.
+        con.execute("CREATE SCHEMA kept_999")
+        con.execute("CREATE TABLE kept_999.f_conversation_summary AS SELECT 1 AS x")
+        found, built = kept.refresh(con, WS, force=True)
+        assert built and found is not None
+        assert _kept_schemas(con) == {found.schema}
+    finally:
+        con.close()
+
+
 def test_run_exports_builds_stale_kept_facts_first_with_the_same_bytes(
     copy_db: Path, tmp_path: Path
 ) -> None:

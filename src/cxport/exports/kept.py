@@ -213,19 +213,26 @@ def _swap(
     batch_id: int,
     horizon: dt.datetime,
 ) -> None:
-    """Record `schema` as the workspace's kept facts and drop the one it replaces, atomically."""
+    """Record `schema` as the workspace's kept facts and drop the one it replaces, atomically.
+
+    Also dropped: schemas a build left behind when its process died before
+    its swap (one build runs at a time: the store has one writing process,
+    and it refreshes from one place at a time).
+    """
     cur.execute("BEGIN")
     try:
-        old = cur.execute(
-            "SELECT schema_name FROM kept_facts WHERE workspace = ?", [workspace]
-        ).fetchone()
         cur.execute("DELETE FROM kept_facts WHERE workspace = ?", [workspace])
         cur.execute(
             "INSERT INTO kept_facts VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
             [workspace, schema, batch_id, horizon, definitions_hash()],
         )
-        if old is not None:
-            cur.execute(f"DROP SCHEMA IF EXISTS {old[0]} CASCADE")
+        unused = cur.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()"
+            " AND regexp_full_match(schema_name, 'kept_[0-9]+')"
+            " AND schema_name NOT IN (SELECT schema_name FROM kept_facts)"
+        ).fetchall()
+        for (name,) in unused:
+            cur.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")
