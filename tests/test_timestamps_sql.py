@@ -17,7 +17,13 @@ import pyarrow as pa
 import pytest
 
 from cxport.exports import engine
-from cxport.exports.zones import SQL_WINDOW, _offset_at, format_instants, offset_periods
+from cxport.exports.zones import (
+    SQL_WINDOW,
+    _offset_at,
+    format_instants,
+    offset_periods,
+    request_window,
+)
 
 ZONES = [
     "UTC",
@@ -69,3 +75,32 @@ def test_periods_start_exactly_at_transitions() -> None:
         assert [p[0] for p in periods[1:]] == [1_710_054_000, 1_730_613_600]
         for start, end, offset in periods:
             assert _offset_at(zone, start) == offset == _offset_at(zone, end - 1)
+
+
+@pytest.mark.parametrize("name", ["America/Sao_Paulo", "Africa/Casablanca", "Pacific/Apia"])
+def test_a_request_window_writes_the_same_text_inside_and_outside_it(name: str) -> None:
+    """An export installs `cx_ts` over a few years around its request; instants
+    before or after them (the Python path) come out the same."""
+    zone = ZoneInfo(name)
+    window = request_window(dt.datetime(2011, 12, 31, 22), dt.datetime(2012, 1, 1, 3))
+    assert window == (dt.datetime(2009, 1, 1), dt.datetime(2015, 1, 1))
+    values = instants(zone)
+    values += [window[0] - dt.timedelta(milliseconds=1), window[0], window[1]]
+    con = duckdb.connect()
+    try:
+        engine.install(con, zone, window=window)
+        con.execute("CREATE TABLE t (i INTEGER, ts TIMESTAMP)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+        got = [r[0] for r in con.execute("SELECT cx_ts(ts) FROM t ORDER BY i").fetchall()]
+    finally:
+        con.close()
+    want = format_instants(pa.array(values, type=pa.timestamp("ms")), zone).to_pylist()
+    assert got == want
+
+
+def test_the_request_window_stays_inside_the_widest() -> None:
+    assert request_window(dt.datetime(1969, 6, 1), dt.datetime(2024, 1, 1)) == (
+        dt.datetime(1970, 1, 1),
+        dt.datetime(2027, 1, 1),
+    )
+    assert request_window(dt.datetime(2024, 6, 1), dt.datetime(2099, 12, 1))[1] == SQL_WINDOW[1]

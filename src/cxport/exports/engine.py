@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 from duckdb.func import FunctionNullHandling, PythonUDFType
 
-from cxport.exports.zones import SQL_WINDOW, format_instants, offset_sql
+from cxport.exports.zones import SQL_WINDOW, Window, format_instants, offset_sql
 
 _NUMBER = r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _PHONE = r"\+[0-9 ().-]*"
@@ -44,14 +44,18 @@ MACROS = (
 
 
 def install(
-    con: duckdb.DuckDBPyConnection, tz: ZoneInfo, base: duckdb.DuckDBPyConnection | None = None
+    con: duckdb.DuckDBPyConnection,
+    tz: ZoneInfo,
+    base: duckdb.DuckDBPyConnection | None = None,
+    window: Window = SQL_WINDOW,
 ) -> None:
     """Define the helpers on `con` (a connection of its own: temp objects).
 
     `cx_ts` is SQL: the zone's offset is a tree of CASEs over its transitions
-    (computed once per zone with `zoneinfo`, see `zones.offset_sql`), so no
-    row goes through Python. Instants outside `zones.SQL_WINDOW` (1970-2100)
-    go to a Python function, `cx_ts_<zone>`. DuckDB keeps Python functions in
+    in `window` (computed once per zone and window with `zoneinfo`, see
+    `zones.offset_sql`), so no row goes through Python. Instants outside
+    `window` (at most `zones.SQL_WINDOW`, 1970-2100) go to a Python
+    function, `cx_ts_<zone>`. DuckDB keeps Python functions in
     the database's catalogue (not the cursor's) and calling one registered by
     a cursor that has since closed crashes the process, so it is registered
     once per zone on `base` (the long-lived connection `con` is a cursor of;
@@ -78,8 +82,8 @@ def install(
             null_handling=FunctionNullHandling.SPECIAL,
             side_effects=False,
         )
-    offset, offset_text = offset_sql(tz)
-    lo, hi = (w.isoformat(sep=" ") for w in SQL_WINDOW)
+    offset, offset_text = offset_sql(tz, window)
+    lo, hi = (w.isoformat(sep=" ") for w in window)
     con.execute(
         "CREATE OR REPLACE TEMP MACRO cx_local(t, off) AS"
         f" strftime(t + to_seconds(off), '%Y-%m-%dT%H:%M:%S') || {offset_text}"

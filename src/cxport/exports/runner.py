@@ -17,6 +17,7 @@ from cxport.exports.catalogue import ExportDef
 from cxport.exports.facts import FactContext, define_facts, define_scope, fact_order
 from cxport.exports.request import ExportRequest
 from cxport.exports.writer import FileSpec, write
+from cxport.exports.zones import request_window
 from cxport.store import Snapshot
 
 # DuckDB's memory limit while an export runs (restored after): past it, sorts and
@@ -67,8 +68,9 @@ def prepare(
     """Define the snapshot views, request tables and helpers on `con` (a cursor of `base`),
     and the `c_*` views of the conversations in `scope` (all when None)."""
     Snapshot(request.workspace, as_of).define(con)
-    engine.install(con, request.zoneinfo, base)
     ctx = FactContext(start=request.start, end=request.end, as_of=as_of)
+    window = request_window(min(ctx.start, as_of), max(ctx.end, as_of))
+    engine.install(con, request.zoneinfo, base, window)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE req AS SELECT ?::TIMESTAMP AS start_at, ?::TIMESTAMP AS end_at,"
         " ?::TIMESTAMP AS as_of, ?::BOOLEAN AS filtered, ?::BOOLEAN AS scheduled,"

@@ -71,19 +71,35 @@ def offset_periods(
     return periods
 
 
-# The instants `offset_sql` covers; others are formatted by `format_instants`.
+# The widest span `offset_sql` covers; instants outside its window are
+# formatted by `format_instants`.
 SQL_WINDOW = (dt.datetime(1970, 1, 1), dt.datetime(2100, 1, 1))
+
+Window = tuple[dt.datetime, dt.datetime]  # naive UTC, [start, end)
+
+
+def request_window(start: dt.datetime, end: dt.datetime) -> Window:
+    """The window `offset_sql` covers for a request over `[start, end)` (naive UTC):
+    whole years, two on either side, inside `SQL_WINDOW`.
+
+    A shorter window is a smaller CASE tree to build (one `zoneinfo` call per
+    day of it) and to evaluate per instant; instants of a file outside it (a
+    conversation created years before) are rare, and exact all the same.
+    """
+    lo = max(dt.datetime(start.year - 2, 1, 1), SQL_WINDOW[0])
+    hi = min(dt.datetime(end.year + 3, 1, 1), SQL_WINDOW[1])
+    return (lo, hi) if lo < hi else SQL_WINDOW
 
 
 @lru_cache(maxsize=64)
-def offset_sql(tz: ZoneInfo, column: str = "t") -> tuple[str, str]:
-    """SQL for the offset of `tz` at the naive-UTC TIMESTAMP `column` inside `SQL_WINDOW`.
+def offset_sql(tz: ZoneInfo, window: Window = SQL_WINDOW, column: str = "t") -> tuple[str, str]:
+    """SQL for the offset of `tz` at the naive-UTC TIMESTAMP `column` inside `window`.
 
     Returns (offset in seconds: a balanced tree of CASEs over the zone's
     transitions, `±HH:MM` text of an offset `off`: a CASE over the few
     offsets the window has).
     """
-    lo, hi = (int(w.replace(tzinfo=dt.UTC).timestamp()) for w in SQL_WINDOW)
+    lo, hi = (int(w.replace(tzinfo=dt.UTC).timestamp()) for w in window)
     periods = offset_periods(tz, lo, hi, step_s=86_400)
 
     def tree(i: int, j: int) -> str:
