@@ -19,6 +19,7 @@ import pytest
 from cxport.exports import engine
 from cxport.exports.zones import (
     SQL_WINDOW,
+    Window,
     _offset_at,
     format_instants,
     offset_periods,
@@ -49,13 +50,11 @@ def instants(zone: ZoneInfo) -> list[dt.datetime]:
     return [epoch + dt.timedelta(seconds=s, milliseconds=rng.randrange(1000)) for s in seconds]
 
 
-@pytest.mark.parametrize("name", ZONES)
-def test_sql_offsets_match_zoneinfo(name: str) -> None:
-    zone = ZoneInfo(name)
-    values = instants(zone)
+def assert_sql_matches_python(zone: ZoneInfo, values: list[dt.datetime], window: Window) -> None:
+    """`cx_ts` (installed over `window`) writes each instant as `format_instants` does."""
     con = duckdb.connect()
     try:
-        engine.install(con, zone)
+        engine.install(con, zone, window=window)
         con.execute("CREATE TABLE t (i INTEGER, ts TIMESTAMP)")
         con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
         got = [r[0] for r in con.execute("SELECT cx_ts(ts) FROM t ORDER BY i").fetchall()]
@@ -63,6 +62,12 @@ def test_sql_offsets_match_zoneinfo(name: str) -> None:
         con.close()
     want = format_instants(pa.array(values, type=pa.timestamp("ms")), zone).to_pylist()
     assert got == want
+
+
+@pytest.mark.parametrize("name", ZONES)
+def test_sql_offsets_match_zoneinfo(name: str) -> None:
+    zone = ZoneInfo(name)
+    assert_sql_matches_python(zone, instants(zone), SQL_WINDOW)
 
 
 def test_periods_start_exactly_at_transitions() -> None:
@@ -84,18 +89,8 @@ def test_a_request_window_writes_the_same_text_inside_and_outside_it(name: str) 
     zone = ZoneInfo(name)
     window = request_window(dt.datetime(2011, 12, 31, 22), dt.datetime(2012, 1, 1, 3))
     assert window == (dt.datetime(2009, 1, 1), dt.datetime(2015, 1, 1))
-    values = instants(zone)
-    values += [window[0] - dt.timedelta(milliseconds=1), window[0], window[1]]
-    con = duckdb.connect()
-    try:
-        engine.install(con, zone, window=window)
-        con.execute("CREATE TABLE t (i INTEGER, ts TIMESTAMP)")
-        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
-        got = [r[0] for r in con.execute("SELECT cx_ts(ts) FROM t ORDER BY i").fetchall()]
-    finally:
-        con.close()
-    want = format_instants(pa.array(values, type=pa.timestamp("ms")), zone).to_pylist()
-    assert got == want
+    edges = [window[0] - dt.timedelta(milliseconds=1), window[0], window[1]]
+    assert_sql_matches_python(zone, instants(zone) + edges, window)
 
 
 def test_the_request_window_stays_inside_the_widest() -> None:
