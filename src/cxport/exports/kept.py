@@ -81,7 +81,7 @@ def definitions_hash() -> str:
     h = hashlib.sha256(f"format {KEPT_FORMAT}".encode())
     for fact in kept_facts():
         build = fact.build.__qualname__ if fact.build is not None else ""
-        for part in (fact.name, fact.sql or "", build, fact.at_as_of or ""):
+        for part in (fact.name, fact.sql or "", build, fact.at_as_of or "", fact.kept_order or ""):
             h.update(b"\0" + part.encode())
     return h.hexdigest()[:16]
 
@@ -193,7 +193,10 @@ def _build(
         for fact in kept_facts():
             table = f"{schema}.{fact.name}"
             if fact.name in stored and fact.sql is not None:
-                cur.execute(f"CREATE TABLE {table} AS {fact.sql}")
+                sql = fact.sql
+                if fact.kept_order:
+                    sql = f"SELECT * FROM ({sql}) AS rows_ ORDER BY {fact.kept_order}"
+                cur.execute(f"CREATE TABLE {table} AS {sql}")
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM {table}")
                 continue
             build_fact(cur, fact, ctx)

@@ -47,6 +47,9 @@ class Fact:
     # (the kept rows) giving the fact at the request's `as_of` (None: as kept).
     keep: bool = False
     at_as_of: str | None = None
+    # The kept copy's rows are stored in this order (an ORDER BY list): the one
+    # its export sorts by, which then sorts rows already in order, much faster.
+    kept_order: str | None = None
 
     @property
     def reads_scope(self) -> bool:

@@ -31,6 +31,8 @@ CONTACT_ATTRIBUTE_VALUE = Fact(
     "f_contact_attribute_value",
     requires=("f_contact_entity",),
     keep=True,
+    # contact-attributes' order
+    kept_order="contact_profile_id, nullif(attribute_name, '') NULLS LAST, attribute_id",
     sql="""
 WITH pairs AS (
     SELECT contact_profile_id, attribute_id,

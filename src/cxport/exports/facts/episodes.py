@@ -39,6 +39,7 @@ RESPONSE_EPISODE = Fact(
     materialize=False,  # one export reads it, once: a view spares writing 1 M rows
     requires=("f_conversation_entity",),
     keep=True,
+    kept_order="to_at, outbound_message_id",  # response-times' order
     sql="""
     WITH walk AS (
         SELECT m.conversation_id, m."at" AS at_, 0 AS type_rank, m.record_id,
