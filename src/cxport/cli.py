@@ -145,12 +145,8 @@ def _timed(work: Callable[[], T]) -> tuple[T, float]:
 def _facts_line(found: Kept | None, built: bool, seconds: float) -> str:
     if found is None:
         return "kept facts: none (no records)"
-    if not built:
-        return f"kept facts: current (up to {found.horizon.isoformat(timespec='milliseconds')}Z)"
-    return (
-        f"kept facts: built in {seconds:.1f} s"
-        f" (up to {found.horizon.isoformat(timespec='milliseconds')}Z)"
-    )
+    state = f"built in {seconds:.1f} s" if built else "current"
+    return f"kept facts: {state} (up to {found.horizon.isoformat(timespec='milliseconds')}Z)"
 
 
 @main.command("facts")

@@ -32,6 +32,7 @@ facts are the same SQL over the same records (tests compare both).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -39,7 +40,14 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from cxport.exports import engine
-from cxport.exports.facts import Fact, FactContext, build_fact, define_scope, fact_order
+from cxport.exports.facts import (
+    Fact,
+    FactContext,
+    build_fact,
+    define_request,
+    define_scope,
+    fact_order,
+)
 from cxport.records import RECORD_TYPES
 from cxport.store import Snapshot
 
@@ -69,13 +77,15 @@ def kept_facts() -> list[Fact]:
     return order
 
 
-def stored_facts() -> set[str]:
+@functools.cache  # the definitions are the program's: fixed while it runs
+def stored_facts() -> frozenset[str]:
     """The names of the kept facts some export reads: those stored."""
     from cxport.exports.defs import EXPORTS
 
-    return {f.name for d in EXPORTS for f in fact_order(d.facts, kept=True) if f.keep}
+    return frozenset(f.name for d in EXPORTS for f in fact_order(d.facts, kept=True) if f.keep)
 
 
+@functools.cache
 def definitions_hash() -> str:
     """What the kept copies were built from: the kept facts' definitions."""
     h = hashlib.sha256(f"format {KEPT_FORMAT}".encode())
@@ -108,8 +118,8 @@ def writable(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
-def current(con: duckdb.DuckDBPyConnection, workspace: str, as_of: dt.datetime) -> Kept | None:
-    """The workspace's kept facts if an export at `as_of` (naive UTC) may read them."""
+def _recorded(con: duckdb.DuckDBPyConnection, workspace: str) -> Kept | None:
+    """The workspace's kept facts unless stale (a batch landed since, or other definitions)."""
     row = con.execute(
         "SELECT schema_name, batch_id, horizon, definitions FROM kept_facts WHERE workspace = ?",
         [workspace],
@@ -119,9 +129,13 @@ def current(con: duckdb.DuckDBPyConnection, workspace: str, as_of: dt.datetime) 
     schema, batch_id, horizon, definitions = row
     if definitions != definitions_hash() or batch_id != _latest_batch(con, workspace):
         return None
-    if horizon is None or as_of < horizon:
-        return None
     return Kept(schema, horizon)
+
+
+def current(con: duckdb.DuckDBPyConnection, workspace: str, as_of: dt.datetime) -> Kept | None:
+    """The workspace's kept facts if an export at `as_of` (naive UTC) may read them."""
+    found = _recorded(con, workspace)
+    return found if found is not None and as_of >= found.horizon else None
 
 
 def use(con: duckdb.DuckDBPyConnection, fact: Fact, kept: Kept) -> None:
@@ -143,16 +157,17 @@ def refresh(
     UTC) is given and is before the horizon: an export at that snapshot could
     not read them.
     """
+    found = None if force else _recorded(con, workspace)
+    if found is not None:  # current: no scan for the horizon, it is recorded
+        if for_as_of is not None and for_as_of < found.horizon:
+            return None, False
+        return found, False
     latest = _latest_batch(con, workspace)
     horizon = _horizon(con, workspace)
     if latest is None or horizon is None:
         return None, False
     if for_as_of is not None and for_as_of < horizon:
         return None, False
-    if not force:
-        found = current(con, workspace, horizon)
-        if found is not None:
-            return found, False
     from cxport.exports.runner import EXPORT_MEMORY_LIMIT, memory_limit
 
     cur = con.cursor()  # its own temporary objects and transaction
@@ -175,13 +190,7 @@ def _build(
     # Kept facts read no request but its `as_of`: the range stays NULL, so a
     # fact that read it would come out empty, and the tests comparing both
     # paths would fail.
-    cur.execute(
-        "CREATE OR REPLACE TEMP TABLE req AS SELECT NULL::TIMESTAMP AS start_at,"
-        " NULL::TIMESTAMP AS end_at, ?::TIMESTAMP AS as_of, false AS filtered,"
-        " false AS scheduled, true AS include_content",
-        [horizon],
-    )
-    cur.execute("CREATE OR REPLACE TEMP TABLE req_channel (channel_id VARCHAR)")
+    define_request(cur, None, None, horizon)
     define_scope(cur, None)
     ctx = FactContext(start=horizon, end=horizon, as_of=horizon)
     stored = stored_facts()

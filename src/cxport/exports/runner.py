@@ -14,7 +14,13 @@ import duckdb
 from cxport.errors import UsageError
 from cxport.exports import engine, kept
 from cxport.exports.catalogue import ExportDef
-from cxport.exports.facts import FactContext, define_facts, define_scope, fact_order
+from cxport.exports.facts import (
+    FactContext,
+    define_facts,
+    define_request,
+    define_scope,
+    fact_order,
+)
 from cxport.exports.request import ExportRequest
 from cxport.exports.writer import FileSpec, write
 from cxport.exports.zones import request_window
@@ -71,22 +77,10 @@ def prepare(
     ctx = FactContext(start=request.start, end=request.end, as_of=as_of)
     window = request_window(min(ctx.start, as_of), max(ctx.end, as_of))
     engine.install(con, request.zoneinfo, base, window)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE req AS SELECT ?::TIMESTAMP AS start_at, ?::TIMESTAMP AS end_at,"
-        " ?::TIMESTAMP AS as_of, ?::BOOLEAN AS filtered, ?::BOOLEAN AS scheduled,"
-        " ?::BOOLEAN AS include_content",
-        [
-            ctx.start,
-            ctx.end,
-            as_of,
-            bool(request.channels),
-            request.scheduled,
-            request.include_content,
-        ],
-    )
-    con.execute("CREATE OR REPLACE TEMP TABLE req_channel (channel_id VARCHAR)")
-    if request.channels:
-        con.executemany("INSERT INTO req_channel VALUES (?)", [[c] for c in request.channels])
+    define_request(
+        con, ctx.start, ctx.end, as_of, request.channels, request.scheduled,
+        request.include_content,
+    )  # fmt: skip
     define_scope(con, scope)
     return ctx
 

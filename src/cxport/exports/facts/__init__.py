@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -71,6 +71,29 @@ BY_CONVERSATION = (
     "csat",
 )
 BY_MESSAGE = ("message_deleted", "tag_applied", "tag_removed")
+
+
+def define_request(
+    con: duckdb.DuckDBPyConnection,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    as_of: dt.datetime,
+    channels: Sequence[str] = (),
+    scheduled: bool = False,
+    include_content: bool = True,
+) -> None:
+    """Define the request tables facts and exports read: `req` (one row: range
+    `[start_at, end_at)`, `as_of`, naive UTC; whether a channel filter applies;
+    scheduled, include_content) and `req_channel` (the selected channels)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE req AS SELECT ?::TIMESTAMP AS start_at, ?::TIMESTAMP AS end_at,"
+        " ?::TIMESTAMP AS as_of, ?::BOOLEAN AS filtered, ?::BOOLEAN AS scheduled,"
+        " ?::BOOLEAN AS include_content",
+        [start, end, as_of, bool(channels), scheduled, include_content],
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE req_channel (channel_id VARCHAR)")
+    if channels:
+        con.executemany("INSERT INTO req_channel VALUES (?)", [[c] for c in channels])
 
 
 def define_scope(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:

@@ -17,14 +17,8 @@ from __future__ import annotations
 
 from cxport.exports.facts import Fact
 
-CONTACT_ENTITY = Fact(
-    "f_contact_entity",
-    keep=True,
-    sql="""
-SELECT * FROM s_contact
-QUALIFY row_number() OVER (PARTITION BY contact_profile_id ORDER BY "at" DESC, record_id DESC) = 1
-""",
-)
+# The snapshot's own view (`store.Snapshot`), kept: exports read the stored copy.
+CONTACT_ENTITY = Fact("f_contact_entity", keep=True, sql="SELECT * FROM e_contact")
 
 # A struct, so that a latest `null` (cleared) value is kept, not skipped.
 CONTACT_ATTRIBUTE_VALUE = Fact(
