@@ -138,6 +138,14 @@ def copy_db(base_db: Path, tmp_path: Path) -> Path:
     return _copy(base_db, tmp_path / "store")
 
 
+@pytest.fixture
+def copy_con(copy_db: Path) -> Iterator[Connection]:
+    """The copy of `base_db`, open for writing."""
+    c = open_store(copy_db)
+    yield c
+    c.close()
+
+
 def _request(export: str, as_of: dt.datetime, **kw: object) -> ExportRequest:
     return ExportRequest(export=export, date_from=FROM, date_to=TO, as_of=as_of, **kw)  # type: ignore[arg-type]
 
@@ -282,139 +290,127 @@ def test_as_of_before_the_horizon_computes_every_fact_at_request_time(
             assert len(rows(data.decode())) < len(rows(after.decode()))
 
 
-def test_a_new_batch_makes_kept_facts_stale_until_refreshed(copy_db: Path, tmp_path: Path) -> None:
-    con = open_store(copy_db)
-    try:
-        found, built = kept.refresh(con, WS)
-        assert found is not None and built
-        request = _request("resolved-conversations", AS_OF_1)
-        _, before = _run(con, request, tmp_path / "before.csv")
-        assert b"cv-late-1" not in before
+def test_a_new_batch_makes_kept_facts_stale_until_refreshed(
+    copy_con: Connection, tmp_path: Path
+) -> None:
+    con = copy_con
+    found, built = kept.refresh(con, WS)
+    assert found is not None and built
+    request = _request("resolved-conversations", AS_OF_1)
+    _, before = _run(con, request, tmp_path / "before.csv")
+    assert b"cv-late-1" not in before
 
-        _ingest(con, tmp_path / "late.ndjson", LATE_BATCH)
-        assert _horizon(con) == found.horizon  # the batch is older than the horizon
-        assert kept.current(con, WS, AS_OF_1.replace(tzinfo=None)) is None
-        result, stale = _run(con, request, tmp_path / "stale.csv")
-        assert not result.kept
-        assert "cv-late-1" in _by_id(stale, "Conversation ID")
+    _ingest(con, tmp_path / "late.ndjson", LATE_BATCH)
+    assert _horizon(con) == found.horizon  # the batch is older than the horizon
+    assert kept.current(con, WS, AS_OF_1.replace(tzinfo=None)) is None
+    result, stale = _run(con, request, tmp_path / "stale.csv")
+    assert not result.kept
+    assert "cv-late-1" in _by_id(stale, "Conversation ID")
 
-        again, built = kept.refresh(con, WS)
-        assert built and again is not None and again.schema != found.schema
-        assert _kept_and_computed(con, request, tmp_path) == stale
-        assert kept.refresh(con, WS) == (again, False)
-    finally:
-        con.close()
-
-
-def test_each_workspace_has_kept_facts_of_its_own(copy_db: Path, tmp_path: Path) -> None:
-    con = open_store(copy_db)
-    try:
-        a, _ = kept.refresh(con, WS)
-        assert a is not None
-        request_a = _request("resolved-conversations", FAR)
-        a_before = _kept_and_computed(con, request_a, tmp_path / "a0")
-
-        _ingest(con, tmp_path / "b.ndjson", WORKSPACE_B, workspace="b")
-        assert kept.current(con, "b", FAR.replace(tzinfo=None)) is None
-        assert kept.current(con, WS, FAR.replace(tzinfo=None)) == a  # B's batch is not A's
-        b, built = kept.refresh(con, "b")
-        assert built and b is not None and b.schema != a.schema
-        recorded = dict(con.execute("SELECT workspace, schema_name FROM kept_facts").fetchall())
-        assert recorded == {WS: a.schema, "b": b.schema}
-        assert _kept_schemas(con) == {a.schema, b.schema}
-        assert kept.current(con, WS, FAR.replace(tzinfo=None)) == a
-
-        assert _kept_and_computed(con, request_a, tmp_path / "a1") == a_before
-        for export in ("resolved-conversations", "agent-metrics", "messages"):
-            data = _kept_and_computed(con, _request(export, FAR, workspace="b"), tmp_path / "b")
-            if export != "agent-metrics":
-                assert b"cv-b-1" in data
-        b_conversations = _by_id(
-            _kept_and_computed(
-                con, _request("resolved-conversations", FAR, workspace="b"), tmp_path / "b2"
-            ),
-            "Conversation ID",
-        )
-        assert set(b_conversations) == {"cv-b-1"}
-        a_ids = {
-            cid
-            for (cid,) in con.execute(
-                "SELECT DISTINCT conversation_id FROM r_conversation WHERE workspace = ?", [WS]
-            ).fetchall()
-        }
-        assert len(a_ids) > 300 and not a_ids & set(b_conversations)
-        assert b"cv-b-1" not in a_before
-    finally:
-        con.close()
+    again, built = kept.refresh(con, WS)
+    assert built and again is not None and again.schema != found.schema
+    assert _kept_and_computed(con, request, tmp_path) == stale
+    assert kept.refresh(con, WS) == (again, False)
 
 
-def test_changed_definitions_rebuild_and_drop_the_old_schema(copy_db: Path, tmp_path: Path) -> None:
-    con = open_store(copy_db)
-    try:
-        old, _ = kept.refresh(con, WS)
-        assert old is not None
-        con.execute("UPDATE kept_facts SET definitions = 'old'")
-        assert kept.current(con, WS, FAR.replace(tzinfo=None)) is None
-        result, _ = _run(con, _request("open-conversations", FAR), tmp_path / "old.csv")
-        assert not result.kept
+def test_each_workspace_has_kept_facts_of_its_own(copy_con: Connection, tmp_path: Path) -> None:
+    con = copy_con
+    a, _ = kept.refresh(con, WS)
+    assert a is not None
+    request_a = _request("resolved-conversations", FAR)
+    a_before = _kept_and_computed(con, request_a, tmp_path / "a0")
 
-        new, built = kept.refresh(con, WS)
-        assert built and new is not None and new.schema != old.schema
-        assert _kept_schemas(con) == {new.schema}
-        (definitions,) = con.execute("SELECT definitions FROM kept_facts").fetchone() or ("",)
-        assert definitions == kept.definitions_hash()
-        assert kept.current(con, WS, FAR.replace(tzinfo=None)) == new
-        _kept_and_computed(con, _request("open-conversations", FAR), tmp_path)
-    finally:
-        con.close()
+    _ingest(con, tmp_path / "b.ndjson", WORKSPACE_B, workspace="b")
+    assert kept.current(con, "b", FAR.replace(tzinfo=None)) is None
+    assert kept.current(con, WS, FAR.replace(tzinfo=None)) == a  # B's batch is not A's
+    b, built = kept.refresh(con, "b")
+    assert built and b is not None and b.schema != a.schema
+    recorded = dict(con.execute("SELECT workspace, schema_name FROM kept_facts").fetchall())
+    assert recorded == {WS: a.schema, "b": b.schema}
+    assert _kept_schemas(con) == {a.schema, b.schema}
+    assert kept.current(con, WS, FAR.replace(tzinfo=None)) == a
+
+    assert _kept_and_computed(con, request_a, tmp_path / "a1") == a_before
+    for export in ("resolved-conversations", "agent-metrics", "messages"):
+        data = _kept_and_computed(con, _request(export, FAR, workspace="b"), tmp_path / "b")
+        if export != "agent-metrics":
+            assert b"cv-b-1" in data
+    b_conversations = _by_id(
+        _kept_and_computed(
+            con, _request("resolved-conversations", FAR, workspace="b"), tmp_path / "b2"
+        ),
+        "Conversation ID",
+    )
+    assert set(b_conversations) == {"cv-b-1"}
+    a_ids = {
+        cid
+        for (cid,) in con.execute(
+            "SELECT DISTINCT conversation_id FROM r_conversation WHERE workspace = ?", [WS]
+        ).fetchall()
+    }
+    assert len(a_ids) > 300 and not a_ids & set(b_conversations)
+    assert b"cv-b-1" not in a_before
 
 
-def test_a_build_left_behind_by_a_dead_process_is_dropped_by_the_next(copy_db: Path) -> None:
-    con = open_store(copy_db)
-    try:
-        # What a build killed before its swap leaves: a schema nothing records.
-        con.execute("CREATE SCHEMA kept_999")
-        con.execute("CREATE TABLE kept_999.f_conversation_summary AS SELECT 1 AS x")
-        found, built = kept.refresh(con, WS, force=True)
-        assert built and found is not None
-        assert _kept_schemas(con) == {found.schema}
-    finally:
-        con.close()
+def test_changed_definitions_rebuild_and_drop_the_old_schema(
+    copy_con: Connection, tmp_path: Path
+) -> None:
+    con = copy_con
+    old, _ = kept.refresh(con, WS)
+    assert old is not None
+    con.execute("UPDATE kept_facts SET definitions = 'old'")
+    assert kept.current(con, WS, FAR.replace(tzinfo=None)) is None
+    result, _ = _run(con, _request("open-conversations", FAR), tmp_path / "old.csv")
+    assert not result.kept
+
+    new, built = kept.refresh(con, WS)
+    assert built and new is not None and new.schema != old.schema
+    assert _kept_schemas(con) == {new.schema}
+    (definitions,) = con.execute("SELECT definitions FROM kept_facts").fetchone() or ("",)
+    assert definitions == kept.definitions_hash()
+    assert kept.current(con, WS, FAR.replace(tzinfo=None)) == new
+    _kept_and_computed(con, _request("open-conversations", FAR), tmp_path)
+
+
+def test_a_build_left_behind_by_a_dead_process_is_dropped_by_the_next(copy_con: Connection) -> None:
+    con = copy_con
+    # What a build killed before its swap leaves: a schema nothing records.
+    con.execute("CREATE SCHEMA kept_999")
+    con.execute("CREATE TABLE kept_999.f_conversation_summary AS SELECT 1 AS x")
+    found, built = kept.refresh(con, WS, force=True)
+    assert built and found is not None
+    assert _kept_schemas(con) == {found.schema}
 
 
 def test_run_exports_builds_stale_kept_facts_first_with_the_same_bytes(
-    copy_db: Path, tmp_path: Path
+    copy_con: Connection, tmp_path: Path
 ) -> None:
-    con = open_store(copy_db)
-    try:
-        assert kept.writable(con)
-        assert kept.current(con, WS, AS_OF_1.replace(tzinfo=None)) is None
-        jobs = [
-            (_request(name, AS_OF_1, tz="America/Sao_Paulo"), tmp_path / f"group-{name}.csv")
-            for name in ALL
-        ]
-        results = run_exports(con, jobs)
-        assert kept.current(con, WS, AS_OF_1.replace(tzinfo=None)) is not None
-        assert [r.export for r in results] == ALL
-        assert all(r.kept for r in results)
-        for request, out in jobs:
-            computed, data = _run(con, request, tmp_path / f"one-{request.export}.csv", False)
-            assert not computed.kept
-            assert out.read_bytes() == data, request.export
-    finally:
-        con.close()
+    con = copy_con
+    assert kept.writable(con)
+    assert kept.current(con, WS, AS_OF_1.replace(tzinfo=None)) is None
+    jobs = [
+        (_request(name, AS_OF_1, tz="America/Sao_Paulo"), tmp_path / f"group-{name}.csv")
+        for name in ALL
+    ]
+    results = run_exports(con, jobs)
+    assert kept.current(con, WS, AS_OF_1.replace(tzinfo=None)) is not None
+    assert [r.export for r in results] == ALL
+    assert all(r.kept for r in results)
+    for request, out in jobs:
+        computed, data = _run(con, request, tmp_path / f"one-{request.export}.csv", False)
+        assert not computed.kept
+        assert out.read_bytes() == data, request.export
 
 
-def test_run_exports_before_the_horizon_builds_nothing(copy_db: Path, tmp_path: Path) -> None:
-    con = open_store(copy_db)
-    try:
-        jobs = [(_request(name, BEFORE), tmp_path / f"{name}.csv") for name in ALL[:3]]
-        results = run_exports(con, jobs)
-        assert not any(r.kept for r in results)
-        assert con.execute("SELECT count(*) FROM kept_facts").fetchone() == (0,)
-        assert _kept_schemas(con) == set()
-    finally:
-        con.close()
+def test_run_exports_before_the_horizon_builds_nothing(
+    copy_con: Connection, tmp_path: Path
+) -> None:
+    con = copy_con
+    jobs = [(_request(name, BEFORE), tmp_path / f"{name}.csv") for name in ALL[:3]]
+    results = run_exports(con, jobs)
+    assert not any(r.kept for r in results)
+    assert con.execute("SELECT count(*) FROM kept_facts").fetchone() == (0,)
+    assert _kept_schemas(con) == set()
 
 
 def test_a_read_only_store_with_stale_kept_facts_exports_without_building(
