@@ -31,6 +31,7 @@ PRESENCE_INTERVAL = Fact(
     name="f_presence_interval",
     materialize=False,  # each export reads it once: a view spares writing a table
     keep=True,
+    kept_order="started_at, agent_id, record_id",  # agent-presence's order
     at_as_of=f"""
     SELECT k.agent_id, k.record_id, k.status, k.away_state, k.started_at, k.ended_at,
            {_UNTIL.format(p="k")} AS until_at,
