@@ -8,7 +8,8 @@
   same request;
 - response episodes point at messages: the outbound one is a human reply in
   the same `messages` file, the inbound one an inbound message;
-- contacts' counts add up to the messages file.
+- contacts' counts, conversations and Created at agree with the messages file
+  (ranges that cut conversations in two included).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def test_contact_attribute_contacts_are_in_contacts(simulated: Path, as_of: str)
 
 
 @pytest.mark.parametrize("as_of", SNAPSHOTS)
-def test_episodes_point_at_messages_and_contacts_count_them(simulated: Path, as_of: str) -> None:
+def test_episodes_point_at_messages(simulated: Path, as_of: str) -> None:
     everything = {
         r["Message ID"]: r for r in export_rows(simulated, "messages", ALL_TIME, as_of, ())
     }
@@ -112,12 +113,34 @@ def test_episodes_point_at_messages_and_contacts_count_them(simulated: Path, as_
                 assert everything[r["Inbound Message ID"]]["Direction"] == "INBOUND"
             else:
                 assert r["Initiated By"] == "VA_HANDED_OVER_CONVERSATION"
-        contacts = export_rows(simulated, "contacts", dates, as_of, ())
-        per_contact = Counter(
-            (r["Contact Profile ID"], r["Direction"]) for r in messages if r["Contact Profile ID"]
-        )
-        for c in contacts:
-            cid = c["Contact Profile ID"]
-            assert int(c["Number of Inbound Messages"]) == per_contact[(cid, "INBOUND")]
-            assert int(c["Number of Outbound Messages"]) == per_contact[(cid, "OUTBOUND")]
-        assert len(contacts) == len({k[0] for k in per_contact})
+
+
+@pytest.mark.parametrize("as_of", SNAPSHOTS)
+def test_contacts_agree_with_the_messages_file(simulated: Path, as_of: str) -> None:
+    """Per contact: counts, conversations and Created at (its first inbound message,
+    else its first message) of the same request's messages, channel filters included."""
+    on_channels: dict[str, set[str]] = {}
+    for r in export_rows(simulated, "messages", ALL_TIME, as_of, ()):
+        if r["Contact Profile ID"]:
+            on_channels.setdefault(r["Contact Profile ID"], set()).add(r["Channel"])
+    assert any(len(c) > 1 for c in on_channels.values())  # a filter splits some contacts
+    for channels in channel_filters(simulated):
+        for dates in RANGES:
+            messages = export_rows(simulated, "messages", dates, as_of, channels)
+            per_contact: Counter[tuple[str, str]] = Counter()
+            conversations: dict[str, set[str]] = {}
+            first: dict[tuple[str, str], str] = {}  # (contact, direction): first Created at
+            for r in messages:
+                if cid := r["Contact Profile ID"]:
+                    key = (cid, r["Direction"])
+                    per_contact[key] += 1
+                    conversations.setdefault(cid, set()).add(r["Conversation ID"])
+                    first[key] = min(first.get(key, r["Created at"]), r["Created at"])
+            contacts = export_rows(simulated, "contacts", dates, as_of, channels)
+            assert {c["Contact Profile ID"] for c in contacts} == set(conversations)
+            for c in contacts:
+                cid = c["Contact Profile ID"]
+                assert int(c["Number of Inbound Messages"]) == per_contact[(cid, "INBOUND")]
+                assert int(c["Number of Outbound Messages"]) == per_contact[(cid, "OUTBOUND")]
+                assert int(c["Number of Conversations"]) == len(conversations[cid])
+                assert c["Created at"] == first.get((cid, "INBOUND"), first.get((cid, "OUTBOUND")))

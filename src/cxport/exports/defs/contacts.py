@@ -27,21 +27,12 @@ CONTACTS = ExportDef(
         last_updated         | Last Updated                | Última atualização             | timestamp
         """
     ),
-    facts=("f_range_contact", "f_contact_entity", "f_contact_attribute_value"),
-    # The latest contact version is also the latest `at` of its versions.
+    facts=("f_range_contact",),
     sql="""
-    WITH attribute_updates AS (
-        SELECT x.contact_profile_id, max(x.last_at) AS last_at
-        FROM f_contact_attribute_value AS x
-        WHERE x.contact_profile_id IN (SELECT contact_profile_id FROM f_range_contact)
-        GROUP BY x.contact_profile_id
-    )
-    SELECT rc.contact_profile_id, ct.medium, ct.primary_identifier, ct.secondary_identifier,
+    SELECT rc.contact_profile_id, rc.medium, rc.primary_identifier, rc.secondary_identifier,
            rc.first_at AS created_at, rc.conversations, rc.inbound, rc.outbound,
-           greatest(ct."at", up.last_at) AS last_updated
+           rc.last_updated
     FROM f_range_contact AS rc
-    LEFT JOIN f_contact_entity AS ct ON ct.contact_profile_id = rc.contact_profile_id
-    LEFT JOIN attribute_updates AS up ON up.contact_profile_id = rc.contact_profile_id
     ORDER BY rc.first_at, rc.contact_profile_id
     """,
 )

@@ -8,18 +8,26 @@ it is kept only when no channel filter is given, and belongs to no
 contact). Every message column is carried; the name `created_at` is the
 message's `at`.
 
-`f_range_contact`: the contacts with at least one such message, with what
-the Contacts export counts of them (`first_at`: the first inbound message,
-or the first message when none is inbound). The Contacts and Contact
-Attributes exports both read it, so their Contact Profile IDs agree. It
-counts per conversation first, so that one row per conversation (not per
-message) meets the conversation entity.
+`f_range_contact` (a view): the contacts with at least one such message,
+with what the Contacts export counts of them (`first_at`: the first inbound
+message, or the first message when none is inbound) and shows of them (from
+`f_contact_card`). The Contacts and Contact Attributes exports both read it,
+so their Contact Profile IDs agree.
 
-`f_range_contact` takes the conversation entity from `f_conversation_entity`
-(kept), which holds the conversations in scope: the exports that read it have
-no scope, so it is every conversation's latest version (`e_conversation`).
-`f_range_message` keeps `e_conversation`: the messages export reading the kept
-conversation and contact entities instead ran out of its 3 GB at 1 M.
+It stands on two kept facts: `f_conversation_message_span` (per conversation
+with a contact: its messages' span and counts, and its contact's span) and
+`f_contact_activity` (per contact: the same over all its messages, with its
+card, stored in the Contacts export's order). A contact whose messages all
+lie in the range is its kept row when no channel filter is given; the others
+are counted per conversation, and only conversations that cross an edge of
+the range are counted from their messages.
+
+`f_conversation_message_span` takes the conversation entity from
+`f_conversation_entity` (kept), which holds the conversations in scope: the
+exports that read it have no scope, so it is every conversation's latest
+version (`e_conversation`). `f_range_message` keeps `e_conversation`: the
+messages export reading the kept conversation and contact entities instead
+ran out of its 3 GB at 1 M.
 """
 
 from __future__ import annotations
@@ -42,34 +50,121 @@ RANGE_MESSAGE = Fact(
     """,
 )
 
-# The messages of `f_range_message`, counted per conversation first (so that
-# only one row per conversation meets the conversation entity), then per contact.
-RANGE_CONTACT = Fact(
-    name="f_range_contact",
+# What the Contacts export counts of a conversation's messages `m`.
+_COUNTS = """min(m."at") AS first_at,
+               min(m."at") FILTER (WHERE m.direction = 'INBOUND') AS first_inbound_at,
+               count(*) FILTER (WHERE m.direction = 'INBOUND') AS inbound,
+               count(*) FILTER (WHERE m.direction = 'OUTBOUND') AS outbound"""
+
+# Per conversation with a contact, over all its messages (kept): the span of
+# its messages, what `f_range_contact` counts of them, and the span of its
+# contact's messages (every conversation, every channel).
+CONVERSATION_MESSAGE_SPAN = Fact(
+    name="f_conversation_message_span",
     requires=("f_conversation_entity",),
+    keep=True,
     sql=f"""
     WITH per_conversation AS (
         SELECT m.conversation_id,
-               min(m."at") FILTER (WHERE m.direction = 'INBOUND') AS first_inbound_at,
-               min(m."at") AS first_at,
-               count(*) FILTER (WHERE m.direction = 'INBOUND') AS inbound,
-               count(*) FILTER (WHERE m.direction = 'OUTBOUND') AS outbound
+               max(m."at") AS last_at,
+               {_COUNTS}
         FROM s_message AS m
-        CROSS JOIN req AS r
-        WHERE m."at" >= r.start_at AND m."at" < r.end_at
         GROUP BY m.conversation_id
     )
-    SELECT c.contact_profile_id,
-           coalesce(min(p.first_inbound_at), min(p.first_at)) AS first_at,
-           count(*) AS conversations,
-           sum(p.inbound) AS inbound,
-           sum(p.outbound) AS outbound
+    SELECT p.*, c.contact_profile_id, c.channel_id,
+           min(p.first_at) OVER contact AS contact_first_at,
+           max(p.last_at) OVER contact AS contact_last_at
     FROM per_conversation AS p
-    CROSS JOIN req AS r
     JOIN f_conversation_entity AS c ON c.conversation_id = p.conversation_id
-    WHERE c.contact_profile_id IS NOT NULL AND {_ON_CHANNELS}
-    GROUP BY c.contact_profile_id
+    WHERE c.contact_profile_id IS NOT NULL
+    WINDOW contact AS (PARTITION BY c.contact_profile_id)
     """,
 )
 
-FACTS: tuple[Fact, ...] = (RANGE_MESSAGE, RANGE_CONTACT)
+# What the Contacts export shows of each contact with a message (kept), as if
+# the range held all its messages: true of the range of a request without a
+# channel filter that does (`f_range_contact`). Stored in that export's order.
+CONTACT_ACTIVITY = Fact(
+    name="f_contact_activity",
+    requires=("f_conversation_message_span", "f_contact_card"),
+    keep=True,
+    kept_order="created_at, contact_profile_id",
+    sql="""
+    WITH per_contact AS (
+        SELECT contact_profile_id,
+               min(first_at) AS first_at,
+               max(last_at) AS last_at,
+               coalesce(min(first_inbound_at), min(first_at)) AS created_at,
+               count(*) AS conversations,
+               sum(inbound) AS inbound,
+               sum(outbound) AS outbound
+        FROM f_conversation_message_span
+        GROUP BY contact_profile_id
+    )
+    SELECT p.*, cc.medium, cc.primary_identifier, cc.secondary_identifier, cc.last_updated
+    FROM per_contact AS p
+    LEFT JOIN f_contact_card AS cc ON cc.contact_profile_id = p.contact_profile_id
+    """,
+)
+
+# A contact whose messages all lie in the range (and no channel filter) is
+# its kept row. The others are counted from their conversations in range: a
+# conversation whose messages all lie in the range with its span's figures,
+# one crossing an edge of the range from its messages in range (a few
+# thousand of a month's conversations).
+RANGE_CONTACT = Fact(
+    name="f_range_contact",
+    requires=("f_conversation_message_span", "f_contact_activity"),
+    materialize=False,
+    sql=f"""
+    WITH spans AS (
+        SELECT c.*, c.first_at >= r.start_at AND c.last_at < r.end_at AS inside
+        FROM f_conversation_message_span AS c
+        CROSS JOIN req AS r
+        WHERE c.first_at < r.end_at AND c.last_at >= r.start_at AND {_ON_CHANNELS}
+          AND (r.filtered OR c.contact_first_at < r.start_at OR c.contact_last_at >= r.end_at)
+    ),
+    crossing AS (
+        SELECT m.conversation_id,
+               {_COUNTS}
+        FROM s_message AS m
+        CROSS JOIN req AS r
+        WHERE m."at" >= r.start_at AND m."at" < r.end_at
+          AND m.conversation_id IN (SELECT conversation_id FROM spans WHERE NOT inside)
+        GROUP BY m.conversation_id
+    ),
+    per_conversation AS (
+        SELECT contact_profile_id, first_inbound_at, first_at, inbound, outbound
+        FROM spans WHERE inside
+        UNION ALL
+        SELECT s.contact_profile_id, x.first_inbound_at, x.first_at, x.inbound, x.outbound
+        FROM crossing AS x
+        JOIN spans AS s ON s.conversation_id = x.conversation_id
+    ),
+    partial AS (
+        SELECT contact_profile_id,
+               coalesce(min(first_inbound_at), min(first_at)) AS first_at,
+               count(*) AS conversations,
+               sum(inbound) AS inbound,
+               sum(outbound) AS outbound
+        FROM per_conversation
+        GROUP BY contact_profile_id
+    )
+    SELECT k.contact_profile_id, k.created_at AS first_at, k.conversations, k.inbound,
+           k.outbound, k.medium, k.primary_identifier, k.secondary_identifier, k.last_updated
+    FROM f_contact_activity AS k
+    CROSS JOIN req AS r
+    WHERE NOT r.filtered AND k.first_at >= r.start_at AND k.last_at < r.end_at
+    UNION ALL
+    SELECT p.*, k.medium, k.primary_identifier, k.secondary_identifier, k.last_updated
+    FROM partial AS p
+    JOIN f_contact_activity AS k ON k.contact_profile_id = p.contact_profile_id
+    """,
+)
+
+FACTS: tuple[Fact, ...] = (
+    RANGE_MESSAGE,
+    CONVERSATION_MESSAGE_SPAN,
+    CONTACT_ACTIVITY,
+    RANGE_CONTACT,
+)

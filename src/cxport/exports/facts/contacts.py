@@ -9,8 +9,13 @@
   `contact_primary` and `contact_secondary` identifiers and the attribute's
   `attribute_name` and `attribute_type` (NULL when unknown).
 
-Neither reads the request, and past the workspace's last record neither
-changes with `as_of`: both are kept (`kept.py`).
+- `f_contact_card`: per contact with a version or an attribute event, what
+  the Contacts export shows of it: `medium`, `primary_identifier`,
+  `secondary_identifier` (NULL without a version) and `last_updated`, the
+  latest `at` of its versions and attribute events.
+
+None reads the request, and past the workspace's last record none changes
+with `as_of`: all are kept (`kept.py`).
 """
 
 from __future__ import annotations
@@ -44,4 +49,24 @@ LEFT JOIN e_contact_attribute_definition AS d ON d.attribute_id = p.attribute_id
 """,
 )
 
-FACTS: tuple[Fact, ...] = (CONTACT_ENTITY, CONTACT_ATTRIBUTE_VALUE)
+# Every contact with a version or an attribute event (a full join: either may
+# be missing); its latest version is also the latest `at` of its versions.
+CONTACT_CARD = Fact(
+    "f_contact_card",
+    requires=("f_contact_entity", "f_contact_attribute_value"),
+    keep=True,
+    sql="""
+WITH attribute_updates AS (
+    SELECT contact_profile_id, max(last_at) AS last_at
+    FROM f_contact_attribute_value
+    GROUP BY contact_profile_id
+)
+SELECT coalesce(ct.contact_profile_id, up.contact_profile_id) AS contact_profile_id,
+       ct.medium, ct.primary_identifier, ct.secondary_identifier,
+       greatest(ct."at", up.last_at) AS last_updated
+FROM f_contact_entity AS ct
+FULL JOIN attribute_updates AS up ON up.contact_profile_id = ct.contact_profile_id
+""",
+)
+
+FACTS: tuple[Fact, ...] = (CONTACT_ENTITY, CONTACT_ATTRIBUTE_VALUE, CONTACT_CARD)
