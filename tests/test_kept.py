@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
 from helpers import rows, write_ndjson
-from record_builders import agent, channel, conversation, inbound, lock, reply, status
+from record_builders import agent, channel, conversation, inbound, lock, presence, reply, status
 
 from cxport.exports import kept
 from cxport.exports.defs import EXPORTS
@@ -38,10 +39,13 @@ ALL = [d.name for d in EXPORTS]
 
 # Two conversations whose lock sessions are still open at any later `as_of`:
 # one handled (a reply inside it), one cherry-picked (no reply, not resolved).
+# The first agent is available from 20:00 on: its utilization runs to `as_of` too.
+AVAILABLE_SINCE = dt.datetime(2024, 5, 14, 20, 0)
 HANDLED_SINCE = dt.datetime(2024, 5, 14, 20, 5)
 PICKED_SINCE = dt.datetime(2024, 5, 14, 21, 5)
 OPEN_SESSIONS = [
     agent("kt-a1", "ag-kt-1", "Kept One"),
+    presence("kt-p1", "05-14 20:00", "ag-kt-1", "AVAILABLE"),
     agent("kt-a2", "ag-kt-2", "Kept Two"),
     conversation("kt-c1", "cv-kt-1", CHANNEL, "ct-kt-1", "05-14 20:00"),
     status("kt-s1", "05-14 20:00", "cv-kt-1", "NEW"),
@@ -255,6 +259,14 @@ def test_open_session_time_grows_with_as_of_in_kept_files(con: Connection, tmp_p
     picked_a = int(a["ag-kt-2"]["Cherry Picking Time (s)"])
     assert int(b["ag-kt-2"]["Cherry Picking Time (s)"]) - picked_a == grown
     assert picked_a == seconds(PICKED_SINCE, AS_OF_1)
+
+    # Its available time and the part of it with a session open, to `as_of`.
+    for by_user, as_of in ((a, AS_OF_1), (b, AS_OF_2)):
+        one = by_user["ag-kt-1"]
+        available, utilized = seconds(AVAILABLE_SINCE, as_of), seconds(HANDLED_SINCE, as_of)
+        assert int(one["Available Time (s)"]) == available
+        percent = Decimal(utilized * 100) / Decimal(available)
+        assert one["Utilization (%)"] == str(percent.quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
 def test_as_of_at_the_horizon_reads_kept_facts_and_a_millisecond_before_does_not(

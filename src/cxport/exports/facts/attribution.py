@@ -24,7 +24,9 @@ conversation is not visible at the snapshot):
   first), without building the whole conversation row.
 
 Like every fact about conversations they read the `c_*` views (the
-conversations of the export's scope; all of them without one).
+conversations of the export's scope; all of them without one). None reads the
+request: all are kept (`kept.py`), in the order of their instant, so that a
+filter on the range reads only the row groups it needs.
 
 "Before" is the order of records: a message sorts before a status change at
 the same instant, and a status change before a CSAT event, so at equal `at`
@@ -38,6 +40,8 @@ from cxport.exports.facts import Fact
 
 REPLY = Fact(
     name="f_reply",
+    keep=True,
+    kept_order="sent_at",  # range filters skip row groups
     requires=("f_conversation_entity",),
     materialize=False,  # a filter on the range pushes down into the message scan
     sql="""
@@ -51,6 +55,8 @@ REPLY = Fact(
 
 RESOLUTION = Fact(
     name="f_resolution",
+    keep=True,
+    kept_order="resolved_at",  # range filters skip row groups
     requires=("f_conversation_entity",),
     sql="""
     WITH resolution AS (
@@ -79,6 +85,8 @@ RESOLUTION = Fact(
 
 CSAT_ANSWER = Fact(
     name="f_csat_answer",
+    keep=True,
+    kept_order="answered_at",  # range filters skip row groups
     requires=("f_resolution", "f_conversation_entity"),
     sql="""
     SELECT a.record_id, a.at AS answered_at, a.conversation_id, a.score,
@@ -96,6 +104,8 @@ CSAT_ANSWER = Fact(
 
 LABEL_ADDED = Fact(
     name="f_label_added",
+    keep=True,
+    kept_order="added_at",  # range filters skip row groups
     requires=("f_conversation_entity",),
     materialize=False,
     sql="""
@@ -117,6 +127,8 @@ LABEL_ADDED = Fact(
 
 FIRST_RESOLUTION = Fact(
     name="f_first_resolution",
+    keep=True,
+    kept_order="resolved_at",  # range filters skip row groups
     requires=("f_resolution", "f_conversation_messages"),
     sql="""
     SELECT r.conversation_id, r.record_id, r.resolved_at, r.agent_id, r.virtual_agent_id,

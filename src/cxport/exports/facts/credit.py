@@ -61,13 +61,12 @@ def _credit(unit: str) -> str:
                count(*) FILTER (WHERE with_reply) AS resolves_with_reply,
                count(*) FILTER (WHERE NOT with_reply) AS resolves_without_reply
         FROM (
-            SELECT x.{unit} AS unit_id, x.with_reply
+            SELECT x.{unit} AS unit_id,
+                   arg_max(x.with_reply, (x.resolved_at, x.record_id)) AS with_reply
             FROM f_resolution AS x CROSS JOIN req AS r
             WHERE x.{unit} IS NOT NULL AND {_in_range("x.resolved_at")}
               AND {ON_CHANNELS.format(alias="x")}
-            QUALIFY row_number() OVER (
-                PARTITION BY x.{unit}, x.conversation_id ORDER BY x.resolved_at DESC, x.record_id DESC
-            ) = 1
+            GROUP BY x.{unit}, x.conversation_id
         ) AS latest
         GROUP BY unit_id
     ),

@@ -15,6 +15,11 @@ range, `available_ms` and `away_ms` (interval time clipped to the range and
 `as_of`) and `utilized_ms`, the part of the available time during which a
 lock session (clipped, on the selected channels: `f_range_session`) was open.
 
+`f_agent_utilized` (kept): the pieces of each agent's available time with a
+lock session open (agent_id, from_at, to_at), over all its time and every
+channel; a piece still open at the snapshot ends at 'infinity'. Without a
+channel filter, `utilized_ms` is these pieces clipped to the range and `as_of`.
+
 Presence records all share one type, so the order of records among them is
 by `at`, then record id.
 """
@@ -53,13 +58,67 @@ PRESENCE_INTERVAL = Fact(
 )
 
 # Utilization is a sweep over each agent's timeline: +1/-1 at the edges of
-# available intervals and of lock sessions; the time where both running
-# counts are positive is available time with a session open. Overlapping
+# available intervals and of lock sessions (CTEs `available` and `sessions`:
+# agent_id, from_at, to_at); the time where both running counts are positive
+# is available time with a session open (`utilized_pieces`). Overlapping
 # sessions therefore count once (their union), whatever the data holds.
+# One running sum carries both counts, the locked one in the high bits (both
+# are small and never negative): a windowed sum is the costly part.
+_SWEEP = """
+    edges AS (
+        SELECT agent_id, from_at AS t, 1 AS d FROM available
+        UNION ALL
+        SELECT agent_id, to_at, -1 FROM available
+        UNION ALL
+        SELECT agent_id, from_at, 4294967296 FROM sessions
+        WHERE agent_id IN (SELECT agent_id FROM available)
+        UNION ALL
+        SELECT agent_id, to_at, -4294967296 FROM sessions
+        WHERE agent_id IN (SELECT agent_id FROM available)
+    ),
+    steps AS (
+        -- Edges at one instant need no grouping: the segments between them are empty.
+        SELECT agent_id, t, lead(t) OVER w AS next_t, sum(d) OVER w AS open_counts
+        FROM edges
+        WINDOW w AS (PARTITION BY agent_id ORDER BY t ROWS UNBOUNDED PRECEDING)
+    ),
+    utilized_pieces AS (
+        SELECT agent_id, t AS from_at, next_t AS to_at
+        FROM steps
+        WHERE open_counts % 4294967296 > 0 AND open_counts >= 4294967296 AND next_t > t
+    )"""
+
+# The sweep over all of each agent's time and every session (kept). An end
+# still open at the snapshot is 'infinity' (it runs to the request's `as_of`),
+# so no piece that starts at the horizon is lost.
+_OPEN = "CAST('infinity' AS TIMESTAMP)"
+AGENT_UTILIZED = Fact(
+    name="f_agent_utilized",
+    requires=("f_presence_interval", "f_lock_session"),
+    keep=True,
+    kept_order="from_at",  # range filters skip row groups
+    sql=f"""
+    WITH available AS (
+        SELECT agent_id, started_at AS from_at, coalesce(ended_at, {_OPEN}) AS to_at
+        FROM f_presence_interval WHERE status = 'AVAILABLE'
+    ),
+    sessions AS (
+        SELECT agent_id, started_at AS from_at,
+               CASE WHEN end_rule = 'as_of' THEN {_OPEN} ELSE ended_at END AS to_at
+        FROM f_lock_session
+    ),
+    {_SWEEP}
+    SELECT * FROM utilized_pieces
+    """,
+)
+
+# Over the range: without a channel filter, the kept pieces clipped to it;
+# with one, the sweep over the range's available time and the sessions on the
+# selected channels (`f_range_session`).
 AGENT_PRESENCE_TIME = Fact(
     name="f_agent_presence_time",
-    requires=("f_presence_interval", "f_range_session"),
-    sql="""
+    requires=("f_presence_interval", "f_range_session", "f_agent_utilized"),
+    sql=f"""
     WITH clipped AS (
         SELECT p.agent_id, p.status,
                greatest(p.started_at, r.start_at) AS clipped_from,
@@ -68,33 +127,25 @@ AGENT_PRESENCE_TIME = Fact(
         WHERE p.started_at < r.end_at AND (p.until_at > r.start_at OR p.started_at >= r.start_at)
     ),
     available AS (
-        SELECT agent_id, clipped_from, clipped_to FROM clipped
-        WHERE status = 'AVAILABLE' AND clipped_to > clipped_from
+        SELECT c.agent_id, c.clipped_from AS from_at, c.clipped_to AS to_at
+        FROM clipped AS c CROSS JOIN req AS r
+        WHERE r.filtered AND c.status = 'AVAILABLE' AND c.clipped_to > c.clipped_from
     ),
-    -- One running sum carries both counts, the locked one in the high bits
-    -- (both are small and never negative): a windowed sum is the costly part.
-    edges AS (
-        SELECT agent_id, clipped_from AS t, 1 AS d FROM available
-        UNION ALL
-        SELECT agent_id, clipped_to, -1 FROM available
-        UNION ALL
-        SELECT s.agent_id, s.clipped_from, 4294967296 FROM f_range_session AS s
-        WHERE s.clipped_to > s.clipped_from AND s.agent_id IN (SELECT agent_id FROM available)
-        UNION ALL
-        SELECT s.agent_id, s.clipped_to, -4294967296 FROM f_range_session AS s
-        WHERE s.clipped_to > s.clipped_from AND s.agent_id IN (SELECT agent_id FROM available)
+    sessions AS (
+        SELECT agent_id, clipped_from AS from_at, clipped_to AS to_at FROM f_range_session
+        WHERE clipped_to > clipped_from
     ),
-    steps AS (
-        -- Edges at one instant need no grouping: the segments between them are empty.
-        SELECT agent_id, t, lead(t) OVER w AS next_t, sum(d) OVER w AS open_counts
-        FROM edges
-        WINDOW w AS (PARTITION BY agent_id ORDER BY t ROWS UNBOUNDED PRECEDING)
+    {_SWEEP},
+    pieces AS (
+        SELECT u.agent_id,
+               cx_ms(greatest(u.from_at, r.start_at), least(u.to_at, r.as_of, r.end_at)) AS ms
+        FROM f_agent_utilized AS u CROSS JOIN req AS r
+        WHERE NOT r.filtered AND u.from_at < least(r.end_at, r.as_of) AND u.to_at > r.start_at
+        UNION ALL
+        SELECT agent_id, cx_ms(from_at, to_at) FROM utilized_pieces
     ),
     utilized AS (
-        SELECT agent_id, sum(cx_ms(t, next_t)) AS utilized_ms
-        FROM steps
-        WHERE open_counts % 4294967296 > 0 AND open_counts >= 4294967296
-        GROUP BY agent_id
+        SELECT agent_id, sum(ms) AS utilized_ms FROM pieces GROUP BY agent_id
     ),
     totals AS (
         SELECT agent_id,
@@ -112,4 +163,4 @@ AGENT_PRESENCE_TIME = Fact(
     """,
 )
 
-FACTS: tuple[Fact, ...] = (PRESENCE_INTERVAL, AGENT_PRESENCE_TIME)
+FACTS: tuple[Fact, ...] = (PRESENCE_INTERVAL, AGENT_UTILIZED, AGENT_PRESENCE_TIME)
