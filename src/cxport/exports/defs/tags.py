@@ -27,24 +27,20 @@ TAGS = ExportDef(
         channel_display_name | Channel Display Name    | Nome de exibição do canal  | text
         """
     ),
-    facts=("f_message_tag",),
+    facts=("f_tag_application",),
     sql="""
     WITH applied AS (
-        SELECT DISTINCT a.tag_id, a.message_id, c.channel_id, c.contact_profile_id
-        FROM s_tag_applied AS a
+        SELECT DISTINCT a.tag_id, a.message_id, a.channel_id, a.contact_profile_id, a.current
+        FROM f_tag_application AS a
         CROSS JOIN req AS r
-        LEFT JOIN s_message AS m ON m.message_id = a.message_id
-        LEFT JOIN e_conversation AS c ON c.conversation_id = m.conversation_id
-        WHERE a."at" >= r.start_at AND a."at" < r.end_at
-          AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
+        WHERE a.applied_at >= r.start_at AND a.applied_at < r.end_at
+          AND (NOT r.filtered OR a.channel_id IN (SELECT channel_id FROM req_channel))
     ),
     per_channel AS (
-        SELECT p.tag_id, p.channel_id, count(DISTINCT p.contact_profile_id) AS total_contacts,
-               count(*) AS total_messages, count(now_on.message_id) AS current_messages
-        FROM applied AS p
-        LEFT JOIN f_message_tag AS now_on
-          ON now_on.message_id = p.message_id AND now_on.tag_id = p.tag_id
-        GROUP BY p.tag_id, p.channel_id
+        SELECT tag_id, channel_id, count(DISTINCT contact_profile_id) AS total_contacts,
+               count(*) AS total_messages, count(*) FILTER (WHERE current) AS current_messages
+        FROM applied
+        GROUP BY tag_id, channel_id
     )
     SELECT p.tag_id, t.name AS tag_name, t.active, p.total_contacts, p.total_messages,
            p.current_messages, ch.medium, ch.name AS channel,

@@ -25,7 +25,7 @@ TOPICS = ExportDef(
         channel_display_name  | Channel Display Name        | Nome de exibição do canal  | text
         """
     ),
-    facts=("f_conversation_topic",),
+    facts=("f_topic_application",),
     # Topics at the snapshot are needed only for conversations given one in range.
     scope="""
     SELECT DISTINCT a.conversation_id
@@ -35,20 +35,17 @@ TOPICS = ExportDef(
     """,
     sql="""
     WITH applied AS (
-        SELECT DISTINCT a.topic_id, a.conversation_id, c.channel_id
-        FROM s_topic_applied AS a
+        SELECT DISTINCT a.topic_id, a.conversation_id, a.channel_id, a.current
+        FROM f_topic_application AS a
         CROSS JOIN req AS r
-        LEFT JOIN e_conversation AS c ON c.conversation_id = a.conversation_id
-        WHERE a."at" >= r.start_at AND a."at" < r.end_at
-          AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
+        WHERE a.applied_at >= r.start_at AND a.applied_at < r.end_at
+          AND (NOT r.filtered OR a.channel_id IN (SELECT channel_id FROM req_channel))
     ),
     per_channel AS (
-        SELECT p.topic_id, p.channel_id, count(*) AS total_conversations,
-               count(now_on.conversation_id) AS current_conversations
-        FROM applied AS p
-        LEFT JOIN f_conversation_topic AS now_on
-          ON now_on.conversation_id = p.conversation_id AND now_on.topic_id = p.topic_id
-        GROUP BY p.topic_id, p.channel_id
+        SELECT topic_id, channel_id, count(*) AS total_conversations,
+               count(*) FILTER (WHERE current) AS current_conversations
+        FROM applied
+        GROUP BY topic_id, channel_id
     )
     SELECT p.topic_id, t.name AS topic_name, t.active, p.total_conversations,
            p.current_conversations, ch.medium, ch.name AS channel,

@@ -29,41 +29,14 @@ VIRTUAL_AGENTS = ExportDef(
         tags_applied             | Total Tags Applied             | Total de tags aplicadas         | count
         """
     ),
+    facts=("f_va_activity",),
     sql="""
-    WITH activity AS (
-        SELECT m.virtual_agent_id AS va_id, m.conversation_id, 'message' AS kind,
-               NULL AS message_id, m.at AS act_at
-        FROM s_message AS m
-        WHERE m.source = 'VIRTUAL_AGENT' AND m.virtual_agent_id IS NOT NULL
-        UNION ALL
-        SELECT s.virtual_agent_id, s.conversation_id,
-               CASE WHEN s.status = 'RESOLVED' THEN 'resolved' ELSE 'handover' END, NULL, s.at
-        FROM s_status_change AS s
-        WHERE s.virtual_agent_id IS NOT NULL
-          AND (s.status = 'RESOLVED'
-               OR (s.status = 'NEW' AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION'))
-        UNION ALL
-        SELECT s.virtual_agent_id, s.conversation_id, 'handover_error', NULL, s.at
-        FROM s_status_change AS s
-        WHERE s.virtual_agent_id IS NOT NULL AND s.status = 'NEW'
-          AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION' AND s.handover_reason = 'ERROR'
-        UNION ALL
-        SELECT t.virtual_agent_id, t.conversation_id, 'topic', NULL, t.at
-        FROM s_topic_applied AS t
-        WHERE t.virtual_agent_id IS NOT NULL
-        UNION ALL
-        SELECT g.virtual_agent_id, m.conversation_id, 'tag', g.message_id, g.at
-        FROM s_tag_applied AS g
-        LEFT JOIN s_message AS m ON m.message_id = g.message_id
-        WHERE g.virtual_agent_id IS NOT NULL
-    ),
-    in_scope AS (
-        SELECT a.va_id, a.conversation_id, a.kind, a.message_id, c.channel_id
-        FROM activity AS a
+    WITH in_scope AS (
+        SELECT a.va_id, a.conversation_id, a.kind, a.message_id, a.channel_id
+        FROM f_va_activity AS a
         CROSS JOIN req AS r
-        LEFT JOIN e_conversation AS c ON c.conversation_id = a.conversation_id
         WHERE a.act_at >= r.start_at AND a.act_at < r.end_at
-          AND (NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))
+          AND (NOT r.filtered OR a.channel_id IN (SELECT channel_id FROM req_channel))
     ),
     -- Distinct conversations per kind, counted once each (one grouping, not one
     -- distinct count per column).

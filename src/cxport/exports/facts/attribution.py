@@ -17,6 +17,9 @@ conversation is not visible at the snapshot):
   credit);
 - `f_label_added`: `tag_applied` / `topic_applied` events (`kind` `tag` /
   `topic`), credited to their actor and `team_id`;
+- `f_va_activity`: what a virtual agent did (`kind`: `message`, `handover`,
+  `handover_error`, `resolved`, `topic`, `tag`), with its conversation, the
+  tagged message, `act_at` and the conversation's channel;
 - `f_first_resolution`: per resolved conversation, its first resolution
   (`resolved_at`, agent, team, channel) and its resolution time
   (`metrics.md`, "Resolution time": from the first `INBOUND` message to the
@@ -24,7 +27,8 @@ conversation is not visible at the snapshot):
   first), without building the whole conversation row.
 
 Like every fact about conversations they read the `c_*` views (the
-conversations of the export's scope; all of them without one). None reads the
+conversations of the export's scope; all of them without one), but for
+`f_va_activity`, which reads every conversation's (`s_*`). None reads the
 request: all are kept (`kept.py`), in the order of their instant, so that a
 filter on the range reads only the row groups it needs.
 
@@ -141,10 +145,52 @@ FIRST_RESOLUTION = Fact(
     """,
 )
 
+# A virtual agent's activity: each message it sent, handover or resolution it
+# made, topic or tag it applied (`kind`), with the channel of the conversation
+# (of the tagged message; NULL when that conversation is not visible).
+VA_ACTIVITY = Fact(
+    name="f_va_activity",
+    keep=True,
+    kept_order="act_at",  # range filters skip row groups
+    sql="""
+    WITH activity AS (
+        SELECT m.virtual_agent_id AS va_id, m.conversation_id, 'message' AS kind,
+               NULL AS message_id, m.at AS act_at
+        FROM s_message AS m
+        WHERE m.source = 'VIRTUAL_AGENT' AND m.virtual_agent_id IS NOT NULL
+        UNION ALL
+        SELECT s.virtual_agent_id, s.conversation_id,
+               CASE WHEN s.status = 'RESOLVED' THEN 'resolved' ELSE 'handover' END, NULL, s.at
+        FROM s_status_change AS s
+        WHERE s.virtual_agent_id IS NOT NULL
+          AND (s.status = 'RESOLVED'
+               OR (s.status = 'NEW' AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION'))
+        UNION ALL
+        SELECT s.virtual_agent_id, s.conversation_id, 'handover_error', NULL, s.at
+        FROM s_status_change AS s
+        WHERE s.virtual_agent_id IS NOT NULL AND s.status = 'NEW'
+          AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION' AND s.handover_reason = 'ERROR'
+        UNION ALL
+        SELECT t.virtual_agent_id, t.conversation_id, 'topic', NULL, t.at
+        FROM s_topic_applied AS t
+        WHERE t.virtual_agent_id IS NOT NULL
+        UNION ALL
+        SELECT g.virtual_agent_id, m.conversation_id, 'tag', g.message_id, g.at
+        FROM s_tag_applied AS g
+        LEFT JOIN s_message AS m ON m.message_id = g.message_id
+        WHERE g.virtual_agent_id IS NOT NULL
+    )
+    SELECT a.*, c.channel_id
+    FROM activity AS a
+    LEFT JOIN e_conversation AS c ON c.conversation_id = a.conversation_id
+    """,
+)
+
 FACTS: tuple[Fact, ...] = (
     REPLY,
     RESOLUTION,
     CSAT_ANSWER,
     LABEL_ADDED,
     FIRST_RESOLUTION,
+    VA_ACTIVITY,
 )

@@ -6,7 +6,11 @@ types rank alike in that order, so ties on `at` fall to the record id.
 `applied_at` is the `at` of that last application: lists of topic and tag
 ids/names are ordered by it, then by the topic (tag) id.
 
-Both read the `c_*` views: the conversations (messages) in the export's
+`f_topic_application` / `f_tag_application`: each application event, with
+the channel (and, for tags, the contact) of its conversation and whether the
+topic (tag) is on it now (`current`), kept in the order of `applied_at`.
+
+All read the `c_*` views: the conversations (messages) in the export's
 scope, every one when the export has none.
 """
 
@@ -75,4 +79,44 @@ LEFT JOIN lists AS l ON l.message_id = e.message_id
 """,
 )
 
-FACTS: tuple[Fact, ...] = (CONVERSATION_TOPIC, MESSAGE_TAG, MESSAGE_TAG_LIST)
+# Each topic application with the conversation's channel and whether the topic
+# is on the conversation now (`current`): what the Topics export counts.
+TOPIC_APPLICATION = Fact(
+    "f_topic_application",
+    requires=("f_conversation_topic",),
+    keep=True,
+    kept_order="applied_at",  # range filters skip row groups
+    sql="""
+SELECT a.topic_id, a.conversation_id, a."at" AS applied_at, c.channel_id,
+       now_on.conversation_id IS NOT NULL AS current
+FROM c_topic_applied AS a
+LEFT JOIN e_conversation AS c ON c.conversation_id = a.conversation_id
+LEFT JOIN f_conversation_topic AS now_on
+  ON now_on.conversation_id = a.conversation_id AND now_on.topic_id = a.topic_id
+""",
+)
+
+# Each tag application with the tagged message's conversation channel and
+# contact and whether the tag is on the message now: what the Tags export counts.
+TAG_APPLICATION = Fact(
+    "f_tag_application",
+    requires=("f_message_tag",),
+    keep=True,
+    kept_order="applied_at",  # range filters skip row groups
+    sql="""
+SELECT a.tag_id, a.message_id, a."at" AS applied_at, c.channel_id, c.contact_profile_id,
+       now_on.message_id IS NOT NULL AS current
+FROM c_tag_applied AS a
+LEFT JOIN c_message AS m ON m.message_id = a.message_id
+LEFT JOIN e_conversation AS c ON c.conversation_id = m.conversation_id
+LEFT JOIN f_message_tag AS now_on ON now_on.message_id = a.message_id AND now_on.tag_id = a.tag_id
+""",
+)
+
+FACTS: tuple[Fact, ...] = (
+    CONVERSATION_TOPIC,
+    MESSAGE_TAG,
+    MESSAGE_TAG_LIST,
+    TOPIC_APPLICATION,
+    TAG_APPLICATION,
+)
