@@ -27,9 +27,9 @@ import pytest
 from helpers import EXAMPLE, golden_export, golden_files, golden_stores, ingest_records, read_ndjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from record_builders import conversation, inbound, ts
+from record_builders import conversation, inbound, reply, ts
 
-from cxport.exports import ExportRequest, run_export
+from cxport.exports import ExportRequest, kept, run_export
 from cxport.exports.catalogue import ColType
 from cxport.exports.defs import BY_NAME
 from cxport.store import open_store
@@ -323,3 +323,50 @@ def test_contacts_last_updated_is_the_latest_version_or_attribute_event(tmp_path
         "c-2": "2024-05-04T00:00:00+00:00",
         "c-3": "",
     }
+
+
+def test_contacts_at_the_edges_of_the_range_from_kept_and_computed_facts(tmp_path: Path) -> None:
+    """A message at the range's first instant counts, one at its end does not.
+    c-a: its first message at the start, a reply at the end (a conversation
+    crossing the end); c-b: one message a millisecond before the end (all its
+    messages in range: its kept row); c-c: a conversation before the range and
+    one inside; c-d: only at the end (not a row)."""
+    db = tmp_path / "store.duckdb"
+    ingest_records(db, [
+        conversation("v1", "cv-a", "ch-1", "c-a", "06-10 00:00"),
+        inbound("a1", "06-10 00:00:00.000", "cv-a"),
+        reply("a2", "06-11 00:00:00.000", "cv-a", "ag-1"),
+        conversation("v2", "cv-b", "ch-1", "c-b", "06-10 23:00"),
+        inbound("b1", "06-10 23:59:59.999", "cv-b"),
+        conversation("v3", "cv-c1", "ch-1", "c-c", "06-09 23:00"),
+        inbound("c1", "06-09 23:59:59.999", "cv-c1"),
+        conversation("v4", "cv-c2", "ch-1", "c-c", "06-10 12:00"),
+        inbound("c2", "06-10 12:00", "cv-c2"),
+        reply("c3", "06-10 12:01", "cv-c2", "ag-1"),
+        conversation("v5", "cv-d", "ch-1", "c-d", "06-11 00:00"),
+        inbound("d1", "06-11 00:00", "cv-d"),
+    ])  # fmt: skip
+    request = ExportRequest(
+        export="contacts",
+        date_from=dt.date(2024, 6, 10),
+        date_to=dt.date(2024, 6, 10),
+        as_of=dt.datetime(2024, 7, 1, tzinfo=dt.UTC),
+    )
+    con = open_store(db)
+    try:
+        kept.refresh(con, "default")
+        for use_kept in (True, False):
+            out = tmp_path / f"contacts-{use_kept}.csv"
+            assert run_export(con, request, out, use_kept=use_kept).kept is use_kept
+            got = [
+                (r["Contact Profile ID"], r["Created at"], r["Number of Conversations"],
+                 r["Number of Inbound Messages"], r["Number of Outbound Messages"])
+                for r in helpers.rows(out.read_text(encoding="utf-8"))
+            ]  # fmt: skip
+            assert got == [
+                ("c-a", "2024-06-10T00:00:00+00:00", "1", "1", "0"),
+                ("c-c", "2024-06-10T12:00:00+00:00", "1", "1", "1"),
+                ("c-b", "2024-06-10T23:59:59+00:00", "1", "1", "0"),
+            ], use_kept
+    finally:
+        con.close()
