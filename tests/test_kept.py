@@ -452,3 +452,24 @@ def test_a_read_only_store_with_stale_kept_facts_exports_without_building(
         assert b"cv-late-1" in (tmp_path / "ro-resolved-conversations.csv").read_bytes()
     finally:
         con.close()
+
+
+def test_an_export_defines_only_the_snapshot_views_it_reads() -> None:
+    from cxport.exports.defs import BY_NAME
+    from cxport.exports.facts import fact_order, snapshot_types, types_read
+
+    presence = BY_NAME["agent-presence"]
+    # From kept facts it reads its intervals' copy and the agents' names only.
+    assert types_read(fact_order(presence.facts, kept=True), kept=True) == set()
+    assert snapshot_types([presence.sql]) == {"agent"}
+    # Computed, it reads the presence records.
+    assert types_read(fact_order(presence.facts), kept=False) == {"presence"}
+    # A scoped view of a message's record reads the scoped messages.
+    assert snapshot_types(["SELECT * FROM c_tag_applied JOIN e_tag USING (tag_id)"]) == {
+        "tag_applied",
+        "tag",
+        "message",
+    }
+    # A fact built in Python may read anything: every view is defined.
+    conversations = BY_NAME["resolved-conversations"]
+    assert types_read(fact_order(conversations.facts), kept=False) is None

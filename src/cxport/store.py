@@ -17,7 +17,7 @@ Later code (exports, checks) reads only these views.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,12 +178,17 @@ class Snapshot:
     workspace: str
     as_of: dt.datetime
 
-    def define(self, con: Connection, prefix: str = "") -> None:
-        """Create the temporary `s_*` and `e_*` views of this snapshot on `con`."""
+    def define(
+        self, con: Connection, prefix: str = "", types: Collection[str] | None = None
+    ) -> None:
+        """Create the temporary `s_*` and `e_*` views of this snapshot on `con`:
+        of the record types named in `types` (all when None)."""
         as_of = self.as_of if self.as_of.tzinfo is None else to_utc_naive(self.as_of)
         ws = self.workspace.replace("'", "''")
         ts = as_of.isoformat(sep=" ", timespec="milliseconds")
         for rt in RECORD_TYPES:
+            if types is not None and rt.name not in types:
+                continue
             cols = ", ".join(["record_id", '"at"', *(f'"{f.name}"' for f in rt.fields)])
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {prefix}s_{rt.name} AS SELECT {cols} FROM {rt.table}"

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from cxport.exports import engine
+from cxport.exports.defs import EXPORTS
 from cxport.exports.facts import (
     Fact,
     FactContext,
@@ -80,8 +81,6 @@ def kept_facts() -> list[Fact]:
 @functools.cache  # the definitions are the program's: fixed while it runs
 def stored_facts() -> frozenset[str]:
     """The names of the kept facts some export reads: those stored."""
-    from cxport.exports.defs import EXPORTS
-
     return frozenset(f.name for d in EXPORTS for f in fact_order(d.facts, kept=True) if f.keep)
 
 

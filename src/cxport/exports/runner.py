@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,12 +14,15 @@ import duckdb
 from cxport.errors import UsageError
 from cxport.exports import engine, kept
 from cxport.exports.catalogue import ExportDef
+from cxport.exports.defs import BY_NAME
 from cxport.exports.facts import (
     FactContext,
     define_facts,
     define_request,
     define_scope,
     fact_order,
+    snapshot_types,
+    types_read,
 )
 from cxport.exports.request import ExportRequest
 from cxport.exports.writer import FileSpec, write
@@ -55,8 +58,6 @@ class ExportResult:
 
 
 def export_def(name: str) -> ExportDef:
-    from cxport.exports.defs import BY_NAME
-
     try:
         return BY_NAME[name]
     except KeyError:
@@ -70,10 +71,12 @@ def prepare(
     as_of: dt.datetime,
     base: duckdb.DuckDBPyConnection | None = None,
     scope: str | None = None,
+    types: Collection[str] | None = None,
 ) -> FactContext:
     """Define the snapshot views, request tables and helpers on `con` (a cursor of `base`),
-    and the `c_*` views of the conversations in `scope` (all when None)."""
-    Snapshot(request.workspace, as_of).define(con)
+    and the `c_*` views of the conversations in `scope` (all when None). Only the
+    views of the record types in `types` are defined (all when None)."""
+    Snapshot(request.workspace, as_of).define(con, types=types)
     ctx = FactContext(start=request.start, end=request.end, as_of=as_of)
     window = request_window(min(ctx.start, as_of), max(ctx.end, as_of))
     engine.install(con, request.zoneinfo, base, window)
@@ -81,7 +84,7 @@ def prepare(
         con, ctx.start, ctx.end, as_of, request.channels, request.scheduled,
         request.include_content,
     )  # fmt: skip
-    define_scope(con, scope)
+    define_scope(con, scope, types)
     return ctx
 
 
@@ -115,11 +118,16 @@ def _run_group(
         f.reads_scope for d in definitions for f in fact_order(d.facts, kept=True) if not f.keep
     ):
         scope = None
+    # Only the snapshot views something reads: with kept facts, few.
+    facts = fact_order([f for d in definitions for f in d.facts], kept=found is not None)
+    types = types_read(facts, kept=found is not None)
+    if types is not None:
+        types |= snapshot_types(q for d in definitions for q in (d.sql, d.scope, scope))
     results = []
     con = store.cursor()  # its own temporary views and helpers
     try:
         with memory_limit(con, EXPORT_MEMORY_LIMIT):
-            ctx = prepare(con, shared, as_of, base=store, scope=scope)
+            ctx = prepare(con, shared, as_of, base=store, scope=scope, types=types)
             define_facts(con, [f for d in definitions for f in d.facts], ctx, kept=found)
             for definition, (request, output) in zip(definitions, jobs, strict=True):
                 spec = FileSpec(request.format, request.lang, request.bom, request.formula_guard)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -96,27 +96,63 @@ def define_request(
         con.executemany("INSERT INTO req_channel VALUES (?)", [[c] for c in channels])
 
 
-def define_scope(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+def define_scope(
+    con: duckdb.DuckDBPyConnection, scope: str | None = None, types: Collection[str] | None = None
+) -> None:
     """Define the `c_<type>` views: the snapshot's records of the conversations in scope.
 
     `scope` is a query giving `conversation_id`s (a superset is fine); without
-    one every conversation is in scope and `c_<type>` is `s_<type>`.
+    one every conversation is in scope and `c_<type>` is `s_<type>`. Only the
+    views of `types` are defined (all when None; their `s_*` views must be).
     """
+    by_conversation = [n for n in BY_CONVERSATION if types is None or n in types]
+    by_message = [n for n in BY_MESSAGE if types is None or n in types]
     if scope is None:
-        for name in (*BY_CONVERSATION, *BY_MESSAGE):
+        for name in (*by_conversation, *by_message):
             con.execute(f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}")
         return
     con.execute(f"CREATE OR REPLACE TEMP TABLE scope_conversation AS {scope}")
-    for name in BY_CONVERSATION:
+    for name in by_conversation:
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}"
             " WHERE conversation_id IN (SELECT conversation_id FROM scope_conversation)"
         )
-    for name in BY_MESSAGE:
+    for name in by_message:
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}"
             " WHERE message_id IN (SELECT message_id FROM c_message)"
         )
+
+
+_SNAPSHOT_VIEW = re.compile(r"\b[sec]_([a-z_]+)\b")
+
+
+def snapshot_types(queries: Iterable[str | None]) -> set[str]:
+    """The record types whose snapshot views (`s_*`, `e_*`, `c_*`) `queries` read.
+
+    A scoped `c_*` view of a message's record reads `c_message`: with any of
+    them, messages are included.
+    """
+    from cxport.records import RECORD_TYPES
+
+    known = {rt.name for rt in RECORD_TYPES}
+    found = {m for q in queries if q for m in _SNAPSHOT_VIEW.findall(q) if m in known}
+    if found & set(BY_MESSAGE):
+        found.add("message")
+    return found
+
+
+def types_read(facts: Iterable[Fact], kept: bool) -> set[str] | None:
+    """The record types the facts read (None: a fact built in Python, which may
+    read any); a kept fact read from its copy reads none."""
+    queries: list[str | None] = []
+    for fact in facts:
+        if kept and fact.keep:
+            continue  # its copy and the request tables (`at_as_of`)
+        if fact.build is not None:
+            return None
+        queries.append(fact.sql)
+    return snapshot_types(queries)
 
 
 def _registry() -> dict[str, Fact]:
