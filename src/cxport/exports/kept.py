@@ -41,6 +41,7 @@ import duckdb
 
 from cxport.exports import engine
 from cxport.exports.defs import EXPORTS
+from cxport.exports.engine import EXPORT_MEMORY_LIMIT, memory_limit
 from cxport.exports.facts import (
     Fact,
     FactContext,
@@ -167,8 +168,6 @@ def refresh(
         return None, False
     if for_as_of is not None and for_as_of < horizon:
         return None, False
-    from cxport.exports.runner import EXPORT_MEMORY_LIMIT, memory_limit
-
     cur = con.cursor()  # its own temporary objects and transaction
     try:
         with memory_limit(cur, EXPORT_MEMORY_LIMIT):  # sorts spill past it, as in an export

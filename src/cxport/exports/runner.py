@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from cxport.errors import UsageError
 from cxport.exports import engine, kept
 from cxport.exports.catalogue import ExportDef
 from cxport.exports.defs import BY_NAME
+from cxport.exports.engine import EXPORT_MEMORY_LIMIT, memory_limit
 from cxport.exports.facts import (
     FactContext,
     define_facts,
@@ -28,22 +28,6 @@ from cxport.exports.request import ExportRequest
 from cxport.exports.writer import FileSpec, write
 from cxport.exports.zones import request_window
 from cxport.store import Snapshot
-
-# DuckDB's memory limit while an export runs (restored after): past it, sorts and
-# hash tables spill to disk. Without it the largest file (messages: 4.5 M sorted
-# rows at 1 000 000 conversations) peaks near 5 GB; with it near the limit, for
-# a few percent more CPU.
-EXPORT_MEMORY_LIMIT = "3GB"
-
-
-@contextmanager
-def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
-    (before,) = con.execute("SELECT current_setting('memory_limit')").fetchall()[0]
-    con.execute(f"SET memory_limit = '{limit}'").fetchall()
-    try:
-        yield
-    finally:
-        con.execute(f"SET memory_limit = '{before}'").fetchall()
 
 
 @dataclass(frozen=True)
