@@ -46,10 +46,10 @@ MACROS = (
 )
 
 
-# DuckDB's memory limit while an export (or the kept facts' build) runs (restored after): past it, sorts and
-# hash tables spill to disk. Without it the largest file (messages: 4.5 M sorted
-# rows at 1 000 000 conversations) peaks near 5 GB; with it near the limit, for
-# a few percent more CPU.
+# DuckDB's memory limit while an export or the kept facts' build runs (restored
+# after): past it, sorts and hash tables spill to disk. Without it the largest
+# file (messages: 4.5 M sorted rows at 1 000 000 conversations) peaks near 5 GB;
+# with it near the limit, for a few percent more CPU.
 EXPORT_MEMORY_LIMIT = "3GB"
 
 
