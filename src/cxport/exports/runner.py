@@ -97,22 +97,21 @@ def _run_group(
     fact still computed reads it: the kept ones cover every conversation.
     """
     definitions = [export_def(request.export) for request, _ in jobs]
+    names = [f for d in definitions for f in d.facts]
     found = _kept(store, shared.workspace, as_of, build=scope is None) if use_kept else None
-    if found is not None and not any(
-        f.reads_scope for d in definitions for f in fact_order(d.facts, kept=True) if not f.keep
-    ):
+    facts = fact_order(names, kept=found is not None)
+    if found is not None and not any(f.reads_scope for f in facts if not f.keep):
         scope = None
     # Only the snapshot views something reads: with kept facts, few.
-    facts = fact_order([f for d in definitions for f in d.facts], kept=found is not None)
     types = types_read(facts, kept=found is not None)
     if types is not None:
-        types |= snapshot_types(q for d in definitions for q in (d.sql, d.scope, scope))
+        types |= snapshot_types([*(d.sql for d in definitions), scope])
     results = []
     con = store.cursor()  # its own temporary views and helpers
     try:
         with memory_limit(con, EXPORT_MEMORY_LIMIT):
             ctx = prepare(con, shared, as_of, base=store, scope=scope, types=types)
-            define_facts(con, [f for d in definitions for f in d.facts], ctx, kept=found)
+            define_facts(con, names, ctx, kept=found)
             for definition, (request, output) in zip(definitions, jobs, strict=True):
                 spec = FileSpec(request.format, request.lang, request.bom, request.formula_guard)
                 rows, size = write(con, definition.columns, definition.sql, spec, output)

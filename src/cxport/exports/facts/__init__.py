@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from cxport.records import RECORD_TYPES
+
 if TYPE_CHECKING:
     from cxport.exports.kept import Kept
 
@@ -125,6 +127,7 @@ def define_scope(
 
 
 _SNAPSHOT_VIEW = re.compile(r"\b[sec]_([a-z_]+)\b")
+_RECORD_TYPE_NAMES = frozenset(rt.name for rt in RECORD_TYPES)
 
 
 def snapshot_types(queries: Iterable[str | None]) -> set[str]:
@@ -133,10 +136,7 @@ def snapshot_types(queries: Iterable[str | None]) -> set[str]:
     A scoped `c_*` view of a message's record reads `c_message`: with any of
     them, messages are included.
     """
-    from cxport.records import RECORD_TYPES
-
-    known = {rt.name for rt in RECORD_TYPES}
-    found = {m for q in queries if q for m in _SNAPSHOT_VIEW.findall(q) if m in known}
+    found = {m for q in queries if q for m in _SNAPSHOT_VIEW.findall(q) if m in _RECORD_TYPE_NAMES}
     if found & set(BY_MESSAGE):
         found.add("message")
     return found
