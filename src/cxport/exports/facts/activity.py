@@ -56,6 +56,13 @@ _COUNTS = """min(m."at") AS first_at,
                count(*) FILTER (WHERE m.direction = 'INBOUND') AS inbound,
                count(*) FILTER (WHERE m.direction = 'OUTBOUND') AS outbound"""
 
+# What it shows of a contact from its conversations' counts (`_COUNTS`):
+# Created at is its first inbound message, or its first message without one.
+_PER_CONTACT = """coalesce(min(first_inbound_at), min(first_at)) AS created_at,
+               count(*) AS conversations,
+               sum(inbound) AS inbound,
+               sum(outbound) AS outbound"""
+
 # Per conversation with a contact, over all its messages (kept): the span of
 # its messages, what `f_range_contact` counts of them, and the span of its
 # contact's messages (every conversation, every channel).
@@ -89,15 +96,12 @@ CONTACT_ACTIVITY = Fact(
     requires=("f_conversation_message_span", "f_contact_card"),
     keep=True,
     kept_order="created_at, contact_profile_id",
-    sql="""
+    sql=f"""
     WITH per_contact AS (
         SELECT contact_profile_id,
                min(first_at) AS first_at,
                max(last_at) AS last_at,
-               coalesce(min(first_inbound_at), min(first_at)) AS created_at,
-               count(*) AS conversations,
-               sum(inbound) AS inbound,
-               sum(outbound) AS outbound
+               {_PER_CONTACT}
         FROM f_conversation_message_span
         GROUP BY contact_profile_id
     )
@@ -143,10 +147,7 @@ RANGE_CONTACT = Fact(
     ),
     partial AS (
         SELECT contact_profile_id,
-               coalesce(min(first_inbound_at), min(first_at)) AS first_at,
-               count(*) AS conversations,
-               sum(inbound) AS inbound,
-               sum(outbound) AS outbound
+               {_PER_CONTACT}
         FROM per_conversation
         GROUP BY contact_profile_id
     )
