@@ -30,8 +30,8 @@ def test_demo_writes_every_export_for_the_last_complete_month(tmp_path: Path) ->
     files = sorted(out.glob("*.csv"))
     assert len(files) == 12
     previous = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    assert all(f"_{previous.isoformat()}_" in f.name for f in files)
-    messages = rows(next(out.glob("messages_*.csv")).read_text(encoding="utf-8"))
+    assert all(f"_{previous:%Y%m%d}_" in f.name for f in files)
+    messages = rows(next(out.glob("*_messages_*.csv")).read_text(encoding="utf-8"))
     assert len(messages) > 100
     assert {m["Created at"][:7] for m in messages} == {previous.isoformat()[:7]}
     assert "resolved-conversations" in result.output and "headline" in result.output

@@ -88,9 +88,8 @@ class ExportRequest:
         return t.replace(microsecond=t.microsecond - t.microsecond % 1000)
 
     def file_name(self, request_id: str | None = None) -> str:
+        """`{workspace}_{export}_{from:yyyyMMdd}_{to:yyyyMMdd}_{id}.{csv|parquet}` (`service.md`)."""
         rid = request_id or self.request_id
         ext = "parquet" if self.format == "parquet" else "csv"
-        return (
-            f"{self.export}_{self.date_from.isoformat()}_{self.date_to.isoformat()}_"
-            f"{self.tz.replace('/', '-')}_{rid}.{ext}"
-        )
+        span = f"{self.date_from:%Y%m%d}_{self.date_to:%Y%m%d}"
+        return f"{self.workspace}_{self.export}_{span}_{rid}.{ext}"
