@@ -191,6 +191,14 @@ EXPORT_NAMES = tuple(d.name for d in EXPORTS)
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv")
 @click.option("--bom", is_flag=True, help="Start the CSV with a byte-order mark (Excel).")
 @click.option("--no-formula-guard", is_flag=True, help="Do not guard formula-like text cells.")
+@click.option(
+    "--excel",
+    is_flag=True,
+    help="CSV as Excel in the --lang locale opens it on a double-click: BOM, CRLF; "
+    "pt-BR: ';' between fields and the decimal comma.",
+)
+@click.option("--delimiter", default=None, help="CSV field delimiter: , ; | or a tab.")
+@click.option("--decimal", default=None, help="Decimal mark of averages: . or ,")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")
 @click.option("--workspace", default="default", show_default=True)
 @click.option("--output", required=True, help="File to write; - for standard output.")
@@ -206,6 +214,9 @@ def export_cmd(
     fmt: str,
     bom: bool,
     no_formula_guard: bool,
+    excel: bool,
+    delimiter: str | None,
+    decimal: str | None,
     engine: str,
     workspace: str,
     output: str,
@@ -228,6 +239,9 @@ def export_cmd(
             format=fmt,
             bom=bom,
             formula_guard=not no_formula_guard,
+            excel=excel,
+            delimiter=delimiter,
+            decimal=decimal,
             workspace=workspace,
         )
         if not Path(db).exists():

@@ -10,6 +10,10 @@ from cxport.errors import UsageError
 
 UTC = dt.UTC
 
+# The CSV field delimiters and decimal marks a request may ask for.
+DELIMITERS = (",", ";", "\t", "|")
+DECIMAL_MARKS = (".", ",")
+
 
 def zone(name: str) -> ZoneInfo:
     try:
@@ -58,6 +62,13 @@ class ExportRequest:
     scheduled: bool = False  # scheduled exports leave Content empty unless enabled
     include_content: bool = True
     request_id: str = field(default="")
+    # CSV only (issue 22). `excel`: as Excel in `lang`'s locale opens it on a
+    # double-click (BOM, CRLF, its delimiter and decimal mark; `writer.py`).
+    # `delimiter` / `decimal` override the delimiter and decimal mark (None:
+    # the default, `,` and `.` or the Excel locale's).
+    excel: bool = False
+    delimiter: str | None = None
+    decimal: str | None = None
 
     def __post_init__(self) -> None:
         if self.date_to < self.date_from:
@@ -66,7 +77,22 @@ class ExportRequest:
             raise UsageError(f"--lang: expected en or pt-BR, got {self.lang!r}")
         if self.format not in ("csv", "parquet"):
             raise UsageError(f"--format: expected csv or parquet, got {self.format!r}")
+        self._check_csv_options()
         zone(self.tz)
+
+    def _check_csv_options(self) -> None:
+        if self.delimiter is not None and self.delimiter not in DELIMITERS:
+            raise UsageError(
+                f"delimiter: expected one of {', '.join(map(repr, DELIMITERS))}, "
+                f"got {self.delimiter!r}"
+            )
+        if self.decimal is not None and self.decimal not in DECIMAL_MARKS:
+            raise UsageError(f"decimal: expected '.' or ',', got {self.decimal!r}")
+        if self.format != "csv":
+            given = {"excel": self.excel, "delimiter": self.delimiter, "decimal": self.decimal}
+            for name, value in given.items():
+                if value:
+                    raise UsageError(f"{name}: only for CSV, not format {self.format!r}")
 
     @property
     def zoneinfo(self) -> ZoneInfo:

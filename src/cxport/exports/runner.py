@@ -113,7 +113,10 @@ def _run_group(
             ctx = prepare(con, shared, as_of, base=store, scope=scope, types=types)
             define_facts(con, names, ctx, kept=found)
             for definition, (request, output) in zip(definitions, jobs, strict=True):
-                spec = FileSpec(request.format, request.lang, request.bom, request.formula_guard)
+                spec = FileSpec(
+                    request.format, request.lang, request.bom, request.formula_guard,
+                    request.excel, request.delimiter, request.decimal,
+                )  # fmt: skip
                 rows, size = write(con, definition.columns, definition.sql, spec, output)
                 rid = request.request_id or uuid.uuid4().hex[:12]
                 results.append(
@@ -147,7 +150,7 @@ def run_export(
 def _shared_key(request: ExportRequest) -> ExportRequest:
     """What exports must have in common to share one snapshot and its facts."""
     return replace(request, export="", lang="en", format="csv", bom=False, formula_guard=True,
-                   request_id="")  # fmt: skip
+                   excel=False, delimiter=None, decimal=None, request_id="")  # fmt: skip
 
 
 def run_exports(

@@ -2,7 +2,10 @@
 
 CSV: UTF-8, `,`, `\\n`, RFC 4180 quoting (only when needed), header always,
 optional BOM, formula guard on text cells, empty text written as an empty
-field. Parquet: the same columns and rows, typed (instants as UTC
+field. "CSV for Excel" (issue 22) is the same file as Excel in the request's
+locale opens it on a double-click: BOM, CRLF, and that locale's delimiter and
+decimal mark (`EXCEL_LOCALES`); the delimiter and the decimal mark can also be
+chosen alone. Parquet: the same columns and rows, typed (instants as UTC
 TIMESTAMPTZ, durations as integer seconds). Files are streamed by DuckDB's
 COPY to a temporary name beside the target and renamed when complete.
 """
@@ -22,6 +25,11 @@ from cxport.exports.catalogue import ColType, Column
 
 BOM = "\ufeff".encode()
 
+# What Excel expects of a CSV it opens on a double-click, by the request's
+# `lang`: (field delimiter, decimal mark). Excel in Portuguese (Brazil), as in
+# most of Europe, reads `;` between fields and the decimal comma.
+EXCEL_LOCALES = {"en": (",", "."), "pt-BR": (";", ",")}
+
 
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -40,7 +48,11 @@ def _number_expr(c: str, t: ColType, decimal_precision: int) -> str | None:
     return None
 
 
-def csv_expr(col: Column, guard: bool) -> str:
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def csv_expr(col: Column, guard: bool, decimal: str = ".") -> str:
     c = _quote_ident(col.id)
     t = col.type
     if t.guarded and guard:
@@ -54,6 +66,9 @@ def csv_expr(col: Column, guard: bool) -> str:
     number = _number_expr(c, t, 38)
     if number is None:
         raise AssertionError(t)
+    if t is ColType.DECIMAL2 and decimal != ".":
+        # The only '.' of a DECIMAL's text is its decimal point.
+        return f"replace(CAST({number} AS VARCHAR), '.', {_sql_text(decimal)})"
     return number
 
 
@@ -73,12 +88,45 @@ class FileSpec:
     lang: str = "en"
     bom: bool = False
     formula_guard: bool = True
+    excel: bool = False  # as Excel in `lang`'s locale opens it on a double-click
+    delimiter: str | None = None  # None: `,`, or the Excel locale's
+    decimal: str | None = None  # None: `.`, or the Excel locale's
+
+    @property
+    def field_delimiter(self) -> str:
+        default = EXCEL_LOCALES[self.lang][0] if self.excel else ","
+        return self.delimiter or default
+
+    @property
+    def decimal_mark(self) -> str:
+        default = EXCEL_LOCALES[self.lang][1] if self.excel else "."
+        return self.decimal or default
+
+    @property
+    def with_bom(self) -> bool:
+        return self.bom or self.excel
+
+    @property
+    def newline(self) -> str:
+        """As DuckDB's NEW_LINE option spells it."""
+        return "\\r\\n" if self.excel else "\\n"
+
+    def csv_options(self) -> str:
+        # COMMENT '': no comment character, else DuckDB quotes every field
+        # holding '#' (its default), which RFC 4180 and exports.md do not ask.
+        return (
+            f"FORMAT csv, HEADER true, DELIMITER {_sql_text(self.field_delimiter)}, "
+            f"QUOTE '\"', ESCAPE '\"', NEW_LINE '{self.newline}', COMMENT ''"
+        )
 
 
 def select_for(columns: tuple[Column, ...], query: str, spec: FileSpec) -> str:
     items = []
     for col in columns:
-        expr = csv_expr(col, spec.formula_guard) if spec.format == "csv" else parquet_expr(col)
+        if spec.format == "csv":
+            expr = csv_expr(col, spec.formula_guard, spec.decimal_mark)
+        else:
+            expr = parquet_expr(col)
         items.append(f"{expr} AS {_quote_ident(col.header(spec.lang))}")
     return f"SELECT {', '.join(items)} FROM ({query}) AS export_rows"
 
@@ -105,13 +153,11 @@ def write(
         if spec.format == "parquet":
             options = "FORMAT parquet, COMPRESSION zstd"
         else:
-            options = (
-                "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\\n'"
-            )
+            options = spec.csv_options()
         sql = f"COPY ({select}) TO '{tmp.as_posix()}' ({options})"
         result = con.execute(sql).fetchone()
         rows = int(result[0]) if result else 0
-        if spec.format == "csv" and spec.bom:
+        if spec.format == "csv" and spec.with_bom:
             _prepend(tmp, BOM)
         size = tmp.stat().st_size
         if to_stdout:
