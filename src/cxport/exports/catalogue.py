@@ -13,11 +13,17 @@ portable subset; it reads only the snapshot views (`s_*`, `e_*`, see
 
 It returns one column per `Column`, named by the column's `id`, in order,
 typed as `ColType` says, with `ORDER BY` as the export's row order.
+
+Beside the query, each export carries its data dictionary, in English and
+pt-BR: a description per column (`described`) and its row rule (`row_rule`):
+which rows, the instant that places a row in the date range, what the channel
+filter does, and the row order. `cxport.exports.dictionary` serves them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import textwrap
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 
 
@@ -44,14 +50,39 @@ class ColType(StrEnum):
 
 
 @dataclass(frozen=True)
+class Prose:
+    """One text in both languages of the catalogue."""
+
+    en: str = ""
+    pt: str = ""  # pt-BR
+
+    def __call__(self, lang: str) -> str:
+        return self.pt if lang == "pt-BR" else self.en
+
+
+@dataclass(frozen=True)
 class Column:
     id: str  # the query's column name (snake_case)
     en: str  # English header
     pt: str  # pt-BR header
     type: ColType
+    about: Prose = Prose()  # what the column holds
 
     def header(self, lang: str) -> str:
         return self.pt if lang == "pt-BR" else self.en
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """Which rows an export holds, from exports.md."""
+
+    rows: Prose = Prose()  # what one row is and which rows are kept
+    anchor: Prose = Prose()  # the instant that places a row in the date range
+    channels: Prose = Prose()  # what the channel filter does
+    order: Prose = Prose()  # the row order
+
+    def parts(self) -> tuple[Prose, ...]:
+        return (self.rows, self.anchor, self.channels, self.order)
 
 
 @dataclass(frozen=True)
@@ -66,6 +97,7 @@ class ExportDef:
     # fine): facts about conversations are then computed for these only (the
     # `c_*` views, see `cxport.exports.facts.define_scope`). None: all.
     scope: str | None = None
+    rule: RowRule = RowRule()
 
 
 def columns(spec: str) -> tuple[Column, ...]:
@@ -75,3 +107,51 @@ def columns(spec: str) -> tuple[Column, ...]:
         cid, en, pt, kind = (part.strip() for part in line.split("|"))
         out.append(Column(cid, en, pt, ColType(kind)))
     return tuple(out)
+
+
+def _entries(*texts: str) -> dict[str, Prose]:
+    """Bilingual entries from blocks written as
+
+    key
+        en: English text,
+          continued on more indented lines
+        pt: the pt-BR text
+    """
+    out: dict[str, dict[str, str]] = {}
+    for text in texts:
+        key = lang = ""
+        for line in textwrap.dedent(text).strip("\n").splitlines():
+            stripped = line.strip()
+            if not stripped:
+                continue
+            if not line[0].isspace():
+                key, lang = stripped, ""
+                if key in out:
+                    raise ValueError(f"{key}: described twice")
+                out[key] = {}
+            elif stripped[:3] in ("en:", "pt:") and key:
+                lang = stripped[:2]
+                out[key][lang] = stripped[3:].strip()
+            elif lang:
+                out[key][lang] += " " + stripped
+            else:
+                raise ValueError(f"{key}: text before `en:` or `pt:`: {stripped!r}")
+    return {k: Prose(v.get("en", ""), v.get("pt", "")) for k, v in out.items()}
+
+
+def described(cols: tuple[Column, ...], *texts: str) -> tuple[Column, ...]:
+    """The columns with their descriptions, from blocks of entries keyed by column id."""
+    about = _entries(*texts)
+    unknown = sorted(set(about) - {c.id for c in cols})
+    if unknown:
+        raise ValueError(f"described columns that are not there: {unknown}")
+    return tuple(replace(c, about=about.get(c.id, c.about)) for c in cols)
+
+
+def row_rule(*texts: str) -> RowRule:
+    """A row rule from blocks of entries keyed `rows`, `anchor`, `channels`, `order`."""
+    parts = _entries(*texts)
+    unknown = sorted(set(parts) - {f.name for f in fields(RowRule)})
+    if unknown:
+        raise ValueError(f"not parts of a row rule: {unknown}")
+    return RowRule(**parts)

@@ -9,13 +9,72 @@ ones that carry the tag at the snapshot.
 
 from __future__ import annotations
 
-from cxport.exports.catalogue import ExportDef, columns
+from cxport.exports.catalogue import ExportDef, columns, described, row_rule
+
+RULE = row_rule(
+    """
+    rows
+        en: All tags that have at least one application in the selected date range: one row per
+          tag and channel.
+        pt: Todas as tags que têm pelo menos uma aplicação no intervalo de tempo selecionado: uma
+          linha por tag e canal.
+    anchor
+        en: The tag's application (tag applied) to a message.
+        pt: A aplicação da tag (tag aplicada) a uma mensagem.
+    channels
+        en: Keeps the rows of the selected channels (the channel of the tagged message's
+          conversation); the row of an unknown channel appears only without a filter.
+        pt: Mantém as linhas dos canais selecionados (o canal da conversa da mensagem marcada); a
+          linha de canal desconhecido aparece só sem filtro de canal.
+    order
+        en: Tag Name, then Channel (unknown names last), then Tag ID.
+        pt: Nome da etiqueta, depois Canal (nomes desconhecidos por último), depois ID da
+          etiqueta.
+    """
+)
+
+ABOUT = """
+tag_id
+    en: The unique identifier of the tag.
+    pt: O identificador exclusivo da tag.
+tag_name
+    en: The name of the tag.
+    pt: O nome da tag.
+active
+    en: Whether the tag is active (its tag record at the time of the export).
+    pt: Se a tag está ativa (o seu registro de tag no momento da exportação).
+total_contacts
+    en: The number of (known) contacts that had a tag applied to one of their messages on this
+      channel in range.
+    pt: O número de contatos (conhecidos) que tiveram uma tag aplicada em uma de suas mensagens
+      deste canal no intervalo.
+total_messages
+    en: The number of distinct messages on this channel that had the tag applied during the
+      selected date range.
+    pt: O número de mensagens distintas deste canal que tiveram a tag aplicada durante o
+      intervalo de tempo selecionado.
+current_messages
+    en: Of those messages, the number that have the tag applied at the time of the export.
+    pt: Dessas mensagens, o número das que têm a tag aplicada no momento da exportação.
+medium
+    en: The social network or messaging platform of the message the tag was applied to.
+    pt: A rede social ou plataforma de serviço de mensagens da mensagem à qual a tag foi
+      aplicada.
+channel
+    en: The channel of the message the tag was applied to.
+    pt: O canal da mensagem ao qual a tag foi aplicada.
+channel_display_name
+    en: The custom display name of the channel.
+    pt: O nome de exibição personalizado do canal.
+"""
 
 TAGS = ExportDef(
     name="tags",
     title="Tags",
-    columns=columns(
-        """
+    rule=RULE,
+    columns=described(
+        columns(
+            """
         tag_id               | Tag ID                  | ID da etiqueta             | id
         tag_name             | Tag Name                | Nome da etiqueta           | text
         active               | Active                  | Ativo                      | bool
@@ -26,6 +85,8 @@ TAGS = ExportDef(
         channel              | Channel                 | Canal                      | text
         channel_display_name | Channel Display Name    | Nome de exibição do canal  | text
         """
+        ),
+        ABOUT,
     ),
     facts=("f_tag_application",),
     sql="""

@@ -9,13 +9,152 @@ is in range and carries the team.
 
 from __future__ import annotations
 
-from cxport.exports.catalogue import ExportDef, columns
+from cxport.exports.catalogue import ExportDef, columns, described, row_rule
+
+RULE = row_rule(
+    """
+    rows
+        en: One row per team credited with any activity in the selected date range: a reply, a
+          lock session, a resolution, a tag or topic applied, or a CSAT answer.
+        pt: Uma linha por equipe creditada com alguma atividade no intervalo de tempo
+          selecionado: uma resposta, uma sessão de bloqueio, uma resolução, uma tag ou um tópico
+          aplicado, ou uma resposta de CSAT.
+    anchor
+        en: Each activity's own time: the reply, the resolution, the tag or topic application and
+          the CSAT answer in range; lock sessions overlapping the range, clipped to it. The
+          averages: the first human reply (first response) or the first resolution in range.
+        pt: O momento de cada atividade: a resposta, a resolução, a aplicação da tag ou do
+          tópico e a resposta de CSAT no intervalo; as sessões de bloqueio que se sobrepõem ao
+          intervalo, recortadas a ele. As médias: a primeira resposta humana (primeira resposta)
+          ou a primeira resolução no intervalo.
+    channels
+        en: Counts only the activity in conversations on the selected channels; activity whose
+          channel is unknown counts only without a filter.
+        pt: Conta só a atividade em conversas dos canais selecionados; a atividade de canal
+          desconhecido conta só sem filtro de canal.
+    order
+        en: Team Name (teams without a name last), then Team ID.
+        pt: Nome da equipe (equipes sem nome por último), depois ID da equipe.
+    """
+)
+
+ABOUT = """
+created_at
+    en: The date the team was created (its earliest team record).
+    pt: A data em que a equipe foi criada (o seu primeiro registro de equipe).
+team_id
+    en: The unique identifier of the team that was active.
+    pt: O identificador exclusivo da equipe que esteve ativa.
+team_name
+    en: The team that was active.
+    pt: A equipe que esteve ativa.
+resolves_with_reply
+    en: The number of conversations resolved in range with this team (whoever resolved them) that
+      had at least one human agent message since their previous resolution; a conversation
+      counts once, its latest resolution in range decides.
+    pt: O número de conversas resolvidas no intervalo com esta equipe (quem quer que as tenha
+      resolvido) que tiveram pelo menos uma mensagem de saída de agente humano desde a resolução
+      anterior; cada conversa conta uma vez, decide a sua última resolução no intervalo.
+resolves_without_reply
+    en: The number of conversations resolved in range with this team without a human agent
+      message since their previous resolution; a conversation counts once, its latest
+      resolution in range decides.
+    pt: O número de conversas resolvidas no intervalo com esta equipe sem mensagem de saída de
+      agente humano desde a resolução anterior; cada conversa conta uma vez, decide a sua última
+      resolução no intervalo.
+avg_first_response_s
+    en: The average first response time (business hours) of the conversations whose first human
+      reply is in range and carries this team; conversations without a first response time are
+      left out.
+    pt: O tempo médio de primeira resposta (em horário comercial) das conversas cuja primeira
+      resposta humana está no intervalo e é desta equipe; conversas sem tempo de primeira
+      resposta ficam de fora.
+avg_resolution_s
+    en: The average resolution time of the conversations whose first resolution is in range and
+      carries this team.
+    pt: O tempo médio de resolução das conversas cuja primeira resolução está no intervalo e é
+      desta equipe.
+handle_ms
+    en: The total time the team's agents were actively working on conversations (lock): lock
+      sessions with a reply, by the team of the lock, clipped to the range.
+    pt: O tempo total em que os agentes dessa equipe trabalharam ativamente nas conversas
+      (bloqueio): as sessões de bloqueio com resposta, pela equipe do bloqueio, recortadas ao
+      intervalo.
+no_reply_ms
+    en: The total time the team's agents were looking at conversations (lock) and resolved them
+      without any reply, clipped to the range.
+    pt: O tempo total que os agentes dessa equipe estavam analisando as conversas (bloqueio) e as
+      resolveram sem nenhuma resposta, recortado ao intervalo.
+cherry_picking_ms
+    en: The total time the team's agents were looking at conversations (lock) and neither sent
+      a reply nor resolved them at the end of the lock, clipped to the range.
+    pt: O tempo total em que os agentes dessa equipe estavam analisando as conversas (bloqueio)
+      e não enviaram nenhuma resposta nem as resolveram ao fim do bloqueio, recortado ao
+      intervalo.
+avg_handle_s
+    en: The average time the team's agents were actively working on conversations (lock): Total
+      Handle Time divided by the number of conversations with a handle session in range.
+    pt: O tempo médio que os agentes dessa equipe trabalhavam ativamente nas conversas
+      (bloqueio): o tempo total de manuseio dividido pelo número de conversas com uma sessão de
+      manuseio no intervalo.
+contacts_helped
+    en: The number of contacts that received at least one message from an agent of this team in
+      range.
+    pt: O número de contatos que receberam pelo menos uma mensagem de um agente dessa equipe no
+      intervalo.
+csat_1
+    en: The total number of customer satisfaction surveys returned with a score of 1 during the
+      selected date range (credited to the team of the conversation's latest earlier
+      resolution).
+    pt: O número total de pesquisas de satisfação do cliente retornadas com uma pontuação de 1
+      durante o intervalo de tempo selecionado (creditadas à equipe da última resolução anterior
+      da conversa).
+csat_2
+    en: The total number of customer satisfaction surveys returned with a score of 2 during the
+      selected date range (credited to the team of the conversation's latest earlier
+      resolution).
+    pt: O número total de pesquisas de satisfação do cliente retornadas com uma pontuação de 2
+      durante o intervalo de tempo selecionado (creditadas à equipe da última resolução anterior
+      da conversa).
+csat_3
+    en: The total number of customer satisfaction surveys returned with a score of 3 during the
+      selected date range (credited to the team of the conversation's latest earlier
+      resolution).
+    pt: O número total de pesquisas de satisfação do cliente retornadas com uma pontuação de 3
+      durante o intervalo de tempo selecionado (creditadas à equipe da última resolução anterior
+      da conversa).
+csat_4
+    en: The total number of customer satisfaction surveys returned with a score of 4 during the
+      selected date range (credited to the team of the conversation's latest earlier
+      resolution).
+    pt: O número total de pesquisas de satisfação do cliente retornadas com uma pontuação de 4
+      durante o intervalo de tempo selecionado (creditadas à equipe da última resolução anterior
+      da conversa).
+csat_5
+    en: The total number of customer satisfaction surveys returned with a score of 5 during the
+      selected date range (credited to the team of the conversation's latest earlier
+      resolution).
+    pt: O número total de pesquisas de satisfação do cliente retornadas com uma pontuação de 5
+      durante o intervalo de tempo selecionado (creditadas à equipe da última resolução anterior
+      da conversa).
+tags_added
+    en: The total number of tags added with this team in range.
+    pt: O número total de tags adicionadas por esta equipe no intervalo.
+topics_added
+    en: The total number of topics added with this team in range.
+    pt: O número total de tópicos adicionados por essa equipe no intervalo.
+replies
+    en: The total number of messages sent by this team's human agents in range.
+    pt: O número total de mensagens enviadas por agentes humanos dessa equipe no intervalo.
+"""
 
 TEAMS = ExportDef(
     name="teams",
     title="Teams",
-    columns=columns(
-        """
+    rule=RULE,
+    columns=described(
+        columns(
+            """
         created_at             | Created at                      | Criado em                          | timestamp
         team_id                | Team ID                         | ID da equipe                       | id
         team_name              | Team Name                       | Nome da equipe                     | text
@@ -37,6 +176,8 @@ TEAMS = ExportDef(
         topics_added           | Topics Added                    | Tópicos adicionados                | count
         replies                | Replies                         | Respostas                          | count
         """
+        ),
+        ABOUT,
     ),
     facts=("f_team_credit", "f_first_response", "f_first_resolution"),
     sql="""

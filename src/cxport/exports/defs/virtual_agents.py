@@ -8,13 +8,89 @@ not visible.
 
 from __future__ import annotations
 
-from cxport.exports.catalogue import ExportDef, columns
+from cxport.exports.catalogue import ExportDef, columns, described, row_rule
+
+RULE = row_rule(
+    """
+    rows
+        en: The metrics collected per virtual agent for the selected date range: one row per
+          virtual agent and channel with any activity of it there in range (a message, a
+          handover, a resolution, a topic or tag applied).
+        pt: As métricas coletadas por agente virtual para o intervalo de tempo selecionado: uma
+          linha por agente virtual e canal com alguma atividade dele ali no período (uma
+          mensagem, uma transferência, uma resolução, um tópico ou uma tag aplicada).
+    anchor
+        en: Each activity's own time: the message, the handover or resolution (status change),
+          the topic or tag application.
+        pt: O momento de cada atividade: a mensagem, a transferência ou a resolução (alteração de
+          status), a aplicação do tópico ou da tag.
+    channels
+        en: Keeps the rows of the selected channels (the channel of the conversation, of the
+          tagged message's conversation for tags); activity whose channel is unknown appears
+          only without a filter.
+        pt: Mantém as linhas dos canais selecionados (o canal da conversa; para tags, o da
+          conversa da mensagem marcada); a atividade de canal desconhecido aparece só sem filtro
+          de canal.
+    order
+        en: Agent Name, then Channel (unknown names last), then Agent ID.
+        pt: Nome do agente, depois Canal (nomes desconhecidos por último), depois ID do agente.
+    """
+)
+
+ABOUT = """
+agent_id
+    en: The unique identifier of the virtual agent.
+    pt: O identificador exclusivo para o agente virtual.
+agent_name
+    en: The name of the virtual agent, as configured in the system.
+    pt: O nome do agente virtual, conforme configurado no sistema.
+medium
+    en: The social media or messaging platform on which the virtual agent was part of a
+      conversation.
+    pt: A plataforma de mídia social ou serviço de mensagens na qual o agente virtual fazia parte
+      de uma conversa.
+channel
+    en: The channel in which the virtual agent took part in a conversation.
+    pt: O canal no qual o agente virtual participou de uma conversa.
+channel_display_name
+    en: The custom display name of the channel.
+    pt: O nome de exibição personalizado do canal.
+total_conversations
+    en: The total number of conversations in which the virtual agent sent at least one message
+      in range.
+    pt: O número total de conversas nas quais o agente virtual enviou pelo menos uma mensagem no
+      intervalo.
+handover_to_agent
+    en: The number of conversations handed over from the virtual agent to a human agent in range
+      (error handovers included).
+    pt: O número de conversas transferidas do agente virtual para um agente humano no intervalo
+      (incluindo as entregas por erro).
+handover_due_to_error
+    en: The number of conversations handed over in range because the virtual agent encountered
+      an error (handover reason ERROR).
+    pt: O número de conversas entregues no intervalo porque o agente virtual encontrou um erro
+      (motivo da entrega ERROR).
+resolved
+    en: The number of conversations resolved by this virtual agent in range.
+    pt: O número de conversas resolvidas por este agente virtual no intervalo.
+conversations_with_topic
+    en: The number of distinct conversations the virtual agent applied a topic to in range.
+    pt: O número de conversas distintas às quais o agente virtual aplicou um tópico no intervalo.
+messages_tagged
+    en: The number of distinct messages the virtual agent tagged in range.
+    pt: O número de mensagens distintas que o agente virtual marcou no intervalo.
+tags_applied
+    en: The number of tags the virtual agent applied in range (its tag applications).
+    pt: O número de tags que o agente virtual aplicou no intervalo (as suas aplicações de tag).
+"""
 
 VIRTUAL_AGENTS = ExportDef(
     name="virtual-agents",
     title="Virtual Agents",
-    columns=columns(
-        """
+    rule=RULE,
+    columns=described(
+        columns(
+            """
         agent_id                 | Agent ID                       | ID do agente                    | id
         agent_name               | Agent Name                     | Nome do agente                  | text
         medium                   | Medium                         | Médio                           | code
@@ -28,6 +104,8 @@ VIRTUAL_AGENTS = ExportDef(
         messages_tagged          | Total Messages Tagged          | Total de mensagens marcadas     | count
         tags_applied             | Total Tags Applied             | Total de tags aplicadas         | count
         """
+        ),
+        ABOUT,
     ),
     facts=("f_va_activity",),
     sql="""
