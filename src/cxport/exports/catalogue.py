@@ -98,6 +98,10 @@ class ExportDef:
     # `c_*` views, see `cxport.exports.facts.define_scope`). None: all.
     scope: str | None = None
     rule: RowRule = RowRule()
+    title_pt: str = ""  # pt-BR title, e.g. "Conversas resolvidas"
+
+    def display_title(self, lang: str) -> str:
+        return self.title_pt if lang == "pt-BR" and self.title_pt else self.title
 
 
 def columns(spec: str) -> tuple[Column, ...]:

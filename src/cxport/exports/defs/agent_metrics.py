@@ -153,6 +153,7 @@ csat_5
 AGENT_METRICS = ExportDef(
     name="agent-metrics",
     title="Agent Metrics",
+    title_pt="Métricas dos agentes",
     rule=RULE,
     columns=described(
         columns(

@@ -68,6 +68,7 @@ duration_ms
 AGENT_PRESENCE = ExportDef(
     name="agent-presence",
     title="Agent Presence",
+    title_pt="Presença dos agentes",
     rule=RULE,
     columns=described(
         columns(

@@ -70,6 +70,7 @@ attribute_type
 CONTACT_ATTRIBUTES = ExportDef(
     name="contact-attributes",
     title="Contact Attributes",
+    title_pt="Atributos de contato",
     rule=RULE,
     columns=described(
         columns(

@@ -74,6 +74,7 @@ last_updated
 CONTACTS = ExportDef(
     name="contacts",
     title="Contacts",
+    title_pt="Contatos",
     rule=RULE,
     columns=described(
         columns(

@@ -138,6 +138,7 @@ system_user_type
 MESSAGES = ExportDef(
     name="messages",
     title="Messages",
+    title_pt="Mensagens",
     rule=RULE,
     columns=described(
         columns(

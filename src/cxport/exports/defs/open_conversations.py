@@ -13,6 +13,7 @@ from cxport.exports.defs import conversation_rows as rows
 OPEN_CONVERSATIONS = ExportDef(
     name="open-conversations",
     title="Open Conversations",
+    title_pt="Conversas abertas",
     columns=rows.OPEN_COLUMNS,
     facts=rows.FACTS,
     rule=row_rule(

@@ -13,6 +13,7 @@ from cxport.exports.defs import conversation_rows as rows
 RESOLVED_CONVERSATIONS = ExportDef(
     name="resolved-conversations",
     title="Resolved Conversations",
+    title_pt="Conversas resolvidas",
     columns=rows.RESOLVED_COLUMNS,
     facts=rows.FACTS,
     rule=row_rule(

@@ -96,6 +96,7 @@ conversation_url
 RESPONSE_TIMES = ExportDef(
     name="response-times",
     title="Response Times",
+    title_pt="Tempos de resposta",
     rule=RULE,
     columns=described(
         columns(

@@ -71,6 +71,7 @@ channel_display_name
 TAGS = ExportDef(
     name="tags",
     title="Tags",
+    title_pt="Tags",
     rule=RULE,
     columns=described(
         columns(

@@ -151,6 +151,7 @@ replies
 TEAMS = ExportDef(
     name="teams",
     title="Teams",
+    title_pt="Equipes",
     rule=RULE,
     columns=described(
         columns(

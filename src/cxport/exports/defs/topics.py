@@ -63,6 +63,7 @@ channel_display_name
 TOPICS = ExportDef(
     name="topics",
     title="Topics",
+    title_pt="Tópicos",
     rule=RULE,
     columns=described(
         columns(

@@ -87,6 +87,7 @@ tags_applied
 VIRTUAL_AGENTS = ExportDef(
     name="virtual-agents",
     title="Virtual Agents",
+    title_pt="Agentes virtuais",
     rule=RULE,
     columns=described(
         columns(
