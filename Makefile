@@ -34,4 +34,5 @@ demo: setup
 	$(UV) run cxport demo
 
 docs:
-	$(UV) run python -m cxport.exports.catalogue_doc > docs/exports.md
+	$(UV) run python -m cxport.exports.catalogue_doc --lang en > docs/exports.md
+	$(UV) run python -m cxport.exports.catalogue_doc --lang pt-BR > docs/exports.pt-BR.md

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cxport.exports.catalogue_doc import render
+import pytest
+
+from cxport.exports.catalogue_doc import DOC_PATHS, render
 from cxport.exports.defs import EXPORTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,11 +27,10 @@ def test_column_ids_are_unique_and_headers_filled() -> None:
         assert all(c.en and c.pt for c in d.columns), d.name
 
 
-def test_docs_are_generated_from_the_definitions() -> None:
-    written = (ROOT / "docs" / "exports.md").read_text(encoding="utf-8")
-    assert written == render(EXPORTS), (
-        "run: uv run python -m cxport.exports.catalogue_doc > docs/exports.md"
-    )
+@pytest.mark.parametrize("lang", sorted(DOC_PATHS))
+def test_docs_are_generated_from_the_definitions(lang: str) -> None:
+    written = (ROOT / DOC_PATHS[lang]).read_text(encoding="utf-8")
+    assert written == render(EXPORTS, lang), "run: make docs"
 
 
 def _spec_pt_headers() -> dict[str, list[str]]:
