@@ -93,13 +93,18 @@ class FileSpec:
     decimal: str | None = None  # None: `.`, or the Excel locale's
 
     @property
+    def _excel_locale(self) -> tuple[str, str]:
+        # A `lang` that is no locale (headers by column id) gets en's.
+        return EXCEL_LOCALES.get(self.lang, EXCEL_LOCALES["en"])
+
+    @property
     def field_delimiter(self) -> str:
-        default = EXCEL_LOCALES[self.lang][0] if self.excel else ","
+        default = self._excel_locale[0] if self.excel else ","
         return self.delimiter or default
 
     @property
     def decimal_mark(self) -> str:
-        default = EXCEL_LOCALES[self.lang][1] if self.excel else "."
+        default = self._excel_locale[1] if self.excel else "."
         return self.decimal or default
 
     @property
