@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,6 +39,14 @@ class ExportResult:
     as_of: dt.datetime  # naive UTC: the snapshot the file shows
     request_id: str
     kept: bool = False  # its kept facts came from the store (`kept.py`), not computed
+
+
+Progress = Callable[[float], None]  # told the share of an export's steps done (0-1)
+
+
+def _step(progress: Progress | None, done: float) -> None:
+    if progress is not None:
+        progress(done)
 
 
 def export_def(name: str) -> ExportDef:
@@ -90,6 +98,8 @@ def _run_group(
     jobs: Sequence[tuple[ExportRequest, str | Path]],
     scope: str | None,
     use_kept: bool,
+    progress: Progress | None = None,
+    on_cursor: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> list[ExportResult]:
     """Exports that share `shared`'s snapshot and request tables, on one cursor.
 
@@ -108,10 +118,14 @@ def _run_group(
         types |= snapshot_types([*(d.sql for d in definitions), scope])
     results = []
     con = store.cursor()  # its own temporary views and helpers
+    if on_cursor is not None:
+        on_cursor(con)  # e.g. to interrupt a cancelled job's query
     try:
         with memory_limit(con, EXPORT_MEMORY_LIMIT):
             ctx = prepare(con, shared, as_of, base=store, scope=scope, types=types)
+            _step(progress, 0.1)
             define_facts(con, names, ctx, kept=found)
+            _step(progress, 0.5)
             for definition, (request, output) in zip(definitions, jobs, strict=True):
                 spec = FileSpec(
                     request.format, request.lang, request.bom, request.formula_guard,
@@ -135,6 +149,8 @@ def run_export(
     output: str | Path,
     now: dt.datetime | None = None,
     use_kept: bool = True,
+    progress: Progress | None = None,
+    on_cursor: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> ExportResult:
     """Compute `request` on the store and write it to `output` (`-`: stdout).
 
@@ -144,7 +160,9 @@ def run_export(
     """
     scope = export_def(request.export).scope
     as_of = request.as_of_utc(now)
-    return _run_group(store, request, as_of, [(request, output)], scope, use_kept)[0]
+    return _run_group(
+        store, request, as_of, [(request, output)], scope, use_kept, progress, on_cursor
+    )[0]
 
 
 def _shared_key(request: ExportRequest) -> ExportRequest:

@@ -1,0 +1,1 @@
+"""Export jobs: their states, the queue (a table with leases) and the runners."""
