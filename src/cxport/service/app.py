@@ -158,6 +158,22 @@ class Service:
             ).fetchall()
         return {r[0] for r in rows}
 
+    def channels(self, who: Principal) -> list[dict[str, Any]]:
+        """The channels `who` may export, with their names (from the store's latest versions)."""
+        who.may_export()
+        with self.store.read() as con:
+            rows = con.execute(
+                'SELECT channel_id, arg_max(name, "at"), arg_max(medium, "at")'
+                " FROM r_channel WHERE workspace = ? GROUP BY channel_id ORDER BY channel_id",
+                [who.workspace],
+            ).fetchall()
+        allowed = None if who.is_admin else set(who.channels)
+        return [
+            {"id": cid, "name": name or cid, "medium": medium}
+            for cid, name, medium in rows
+            if allowed is None or cid in allowed
+        ]
+
     # -- export requests ------------------------------------------------------------
 
     def request_export(

@@ -245,6 +245,18 @@ def create_app(service: Service) -> FastAPI:
     def read_notification(notification_id: str, who: Caller) -> dict[str, Any]:
         return service.read_notification(who, notification_id)
 
+    @api.get("/catalogue")
+    def catalogue(lang: str = "en") -> dict[str, Any]:
+        """The twelve exports: their columns, what each holds, and which rows each has."""
+        from cxport.exports.dictionary import catalogue_document
+
+        return catalogue_document(lang)
+
+    @api.get("/channels")
+    def channels(who: Caller) -> dict[str, Any]:
+        """The channels the caller may export."""
+        return {"items": service.channels(who)}
+
     @api.post("/webhooks", status_code=201)
     def add_webhook(body: WebhookBody, who: Caller) -> dict[str, Any]:
         """Tell this URL of every export of the workspace that ends (admin); the secret
