@@ -19,7 +19,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UsageError(f"--tz: unknown time zone {name!r}") from exc
+        raise UsageError(f"tz: unknown time zone {name!r}") from exc
 
 
 def first_instant_on_or_after(day: dt.date, tz: ZoneInfo) -> dt.datetime:
@@ -73,8 +73,8 @@ class ExportRequest:
     def __post_init__(self) -> None:
         if self.date_to < self.date_from:
             raise UsageError("--to is before --from")
-        if self.lang not in ("en", "pt-BR"):
-            raise UsageError(f"--lang: expected en or pt-BR, got {self.lang!r}")
+        if self.lang not in ("en", "pt-BR", "id"):  # id: the column ids as headers
+            raise UsageError(f"lang: expected en, pt-BR or id, got {self.lang!r}")
         if self.format not in ("csv", "parquet"):
             raise UsageError(f"--format: expected csv or parquet, got {self.format!r}")
         self._check_csv_options()

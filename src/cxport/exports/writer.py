@@ -132,7 +132,8 @@ def select_for(columns: tuple[Column, ...], query: str, spec: FileSpec) -> str:
             expr = csv_expr(col, spec.formula_guard, spec.decimal_mark)
         else:
             expr = parquet_expr(col)
-        items.append(f"{expr} AS {_quote_ident(col.header(spec.lang))}")
+        header = col.id if spec.lang == "id" else col.header(spec.lang)  # id: stable column ids
+        items.append(f"{expr} AS {_quote_ident(header)}")
     return f"SELECT {', '.join(items)} FROM ({query}) AS export_rows"
 
 
