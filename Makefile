@@ -30,8 +30,10 @@ bench-smoke:
 bench:
 	$(UV) run python bench/run.py
 
-demo: setup
-	$(UV) run cxport demo
+# The demo installs what cxport needs to run, not the development tools (`make check` does).
+demo:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) run --frozen --no-dev cxport demo
 
 docs:
 	$(UV) run python -m cxport.exports.catalogue_doc --lang en > docs/exports.md

@@ -39,8 +39,8 @@ def test_demo_writes_every_export_for_the_last_complete_month(tmp_path: Path) ->
 
 def test_demo_is_repeatable(tmp_path: Path) -> None:
     today = dt.date(2024, 7, 15)
-    first = run_demo(tmp_path / "a", conversations=300, today=today, say=lambda s: None)
-    second = run_demo(tmp_path / "b", conversations=300, today=today, say=lambda s: None)
+    first = run_demo(tmp_path / "a", conversations=300, today=today, say=lambda s: None).rows
+    second = run_demo(tmp_path / "b", conversations=300, today=today, say=lambda s: None).rows
     assert [(r.result.export, r.result.rows) for r in first] == [
         (r.result.export, r.result.rows) for r in second
     ]

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
+import shlex
+import shutil
 import sys
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
-from cxport.errors import CxportError, InvalidInput, UsageError
+from cxport import usage
+from cxport.errors import CxportError, UsageError
 from cxport.exports.defs import EXPORTS
 
 if TYPE_CHECKING:
+    from cxport.exports import ExportRequest, ExportResult
     from cxport.exports.kept import Kept
+    from cxport.ingest import IngestSummary
+    from cxport.store import Connection
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @click.group()
@@ -27,8 +38,53 @@ def main() -> None:
 
 
 def fail(exc: CxportError) -> None:
-    click.echo(f"cxport: {exc}", err=True)
+    """One line naming the option and why, the first problems under it, the exit code."""
+    click.echo(f"cxport: {_as_option(str(exc))}", err=True)
+    problems: list[str] = getattr(exc, "problems", [])
+    for problem in problems[:100]:
+        click.echo(f"  {problem}", err=True)
+    more = max(getattr(exc, "total", 0), len(problems)) - len(problems[:100])
+    if more > 0:
+        click.echo(f"  … and {more} more problems", err=True)
     sys.exit(exc.exit_code)
+
+
+def _as_option(message: str) -> str:
+    """Core errors name the request field (`tz: …`); the command line names its option."""
+    field, sep, rest = message.partition(": ")
+    ctx = click.get_current_context(silent=True)
+    if sep and ctx is not None:
+        for param in ctx.command.params:
+            if param.name == field and isinstance(param, click.Option):
+                return f"{max(param.opts, key=len)}: {rest}"
+    return message
+
+
+def handle_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """Translate what a command raises into one line and an exit code: the core's
+    errors (2: usage or input; 1: other), Ctrl-C (130, saying what was stored)
+    and an operating-system error (1), never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except CxportError as exc:
+            fail(exc)
+        except (KeyboardInterrupt, Exception) as exc:
+            from cxport.ingest import is_interrupt
+
+            if is_interrupt(exc):
+                said = str(exc) if isinstance(exc, KeyboardInterrupt) else ""
+                click.echo(f"cxport: {said or 'interrupted'}", err=True)
+                sys.exit(130)
+            if not isinstance(exc, OSError):
+                raise
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"cxport: {exc.strerror or exc}{where}", err=True)
+            sys.exit(1)
+
+    return run
 
 
 def _parse_instant(value: str | None) -> dt.datetime | None:
@@ -37,9 +93,11 @@ def _parse_instant(value: str | None) -> dt.datetime | None:
     try:
         t = dt.datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
-        raise click.BadParameter(f"not an ISO 8601 instant: {value!r}") from None
+        raise UsageError(
+            f"--as-of: not an ISO 8601 instant: {value!r} (e.g. 2024-06-30T23:59:59Z)"
+        ) from None
     if t.tzinfo is None:
-        raise click.BadParameter(f"the instant {value!r} needs Z or an offset")
+        raise UsageError(f"--as-of: the instant {value!r} needs Z or an offset")
     return t
 
 
@@ -67,6 +125,7 @@ def _parse_instant(value: str | None) -> dt.datetime | None:
     help="Do not rebuild the kept derived facts afterwards (exports compute them until `cxport facts`).",
 )
 @click.argument("files", nargs=-1, required=True)
+@handle_errors
 def ingest_cmd(
     db: str,
     workspace: str,
@@ -82,37 +141,29 @@ def ingest_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from cxport.exports.kept import refresh
     from cxport.ingest import ingest_files
-    from cxport.store import open_store
 
-    try:
-        if rejects and not skip_invalid:
-            raise UsageError("--rejects is only used with --skip-invalid")
-        if skip_invalid and not rejects:
-            raise UsageError(
-                "--skip-invalid needs --rejects FILE: rejected lines are never dropped"
-            )
-        con = open_store(db)
-        try:
-            summary = ingest_files(
-                con, list(files), workspace=workspace, skip_invalid=skip_invalid,
-                rejects_path=rejects, progress=sys.stderr.isatty(),
-            )  # fmt: skip
-            facts = None if no_facts else _timed(lambda: refresh(con, workspace))
-        finally:
-            con.close()
-    except InvalidInput as exc:
-        click.echo(f"cxport: {exc}", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        if exc.total > len(exc.problems):
-            click.echo(f"  … and {exc.total - len(exc.problems)} more problems", err=True)
-        sys.exit(exc.exit_code)
-    except CxportError as exc:
-        fail(exc)
-        return
-    table = Table(title=f"ingested into {db} (workspace {workspace})")
+    if rejects and not skip_invalid:
+        raise UsageError("--rejects is only used with --skip-invalid")
+    if skip_invalid and not rejects:
+        raise UsageError("--skip-invalid needs --rejects FILE: rejected lines are never dropped")
+    for name in files:
+        usage.ingest_input(name)
+    usage.output_file("--db", db)
+    if rejects:
+        usage.output_file("--rejects", rejects, devices=True)
+    on_terminal = sys.stderr.isatty()
+    with usage.store_for_ingest(db) as con:
+        summary = ingest_files(
+            con, list(files), workspace=workspace, skip_invalid=skip_invalid,
+            rejects_path=rejects, progress=on_terminal,
+        )  # fmt: skip
+        facts = None if no_facts else _build_facts(con, db, workspace, summary, on_terminal)
+    console = Console(stderr=True)
+    # The title on a line of its own: a long store path wraps there, not mid-word in a table title.
+    console.print(f"ingested into {db} (workspace {workspace})", highlight=False, markup=False,
+                  soft_wrap=True)  # fmt: skip
+    table = Table()
     table.add_column("stored")
     table.add_column("records", justify="right")
     for name, n in sorted(summary.stored.items()):
@@ -121,8 +172,11 @@ def ingest_cmd(
     table.add_row("duplicates (skipped)", f"{summary.duplicates:,}")
     table.add_row("rejected", f"{summary.rejected:,}")
     table.add_row("warnings", f"{summary.warning_count:,}")
-    console = Console(stderr=True)
     console.print(table)
+    for batch in summary.batches:
+        if not batch.lines:
+            console.print(f"warning: {batch.source} is empty: it held no records",
+                          highlight=False, markup=False, soft_wrap=True)  # fmt: skip
     for warning in summary.warnings:
         console.print(f"warning: {warning}", highlight=False, markup=False, soft_wrap=True)
     if summary.rejected and rejects:
@@ -135,6 +189,31 @@ def ingest_cmd(
     if facts is not None:
         (found, built), seconds = facts
         console.print(_facts_line(found, built, seconds), highlight=False, markup=False)
+
+
+def _build_facts(
+    con: Connection, db: str, workspace: str, summary: IngestSummary, on_terminal: bool
+) -> tuple[tuple[Kept | None, bool], float]:
+    """Rebuild the kept facts after an ingest (a spinner on a terminal). On Ctrl-C,
+    says that the batches stay stored and how to build the facts later."""
+    from rich.console import Console
+
+    from cxport.exports.kept import refresh
+    from cxport.ingest import is_interrupt
+
+    try:
+        if not on_terminal:
+            return _timed(lambda: refresh(con, workspace))
+        with Console(stderr=True).status(f"building the kept facts of workspace {workspace} …"):
+            return _timed(lambda: refresh(con, workspace))
+    except (KeyboardInterrupt, Exception) as exc:
+        if not is_interrupt(exc):
+            raise
+        raise KeyboardInterrupt(
+            f"interrupted while building the kept facts: the batch is stored"
+            f" ({summary.total_stored:,} records); exports compute the facts until"
+            f" `cxport facts --db {shlex.quote(db)} --workspace {shlex.quote(workspace)}`"
+        ) from None
 
 
 def _timed(work: Callable[[], T]) -> tuple[T, float]:
@@ -180,15 +259,23 @@ EXPORT_NAMES = tuple(d.name for d in EXPORTS)
 
 
 @main.command("export")
-@click.argument("export", type=click.Choice(EXPORT_NAMES))
+@click.argument(
+    "exports", metavar="EXPORT...", nargs=-1, required=True,
+    type=click.Choice([*EXPORT_NAMES, "all"]),
+)  # fmt: skip
 @click.option("--db", "db", required=True, type=click.Path(dir_okay=False), help="The store.")
 @click.option("--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--tz", default="UTC", show_default=True, help="IANA time zone of range and file.")
 @click.option("--channel", "channels", multiple=True, help="Channel id (repeat); none = all.")
 @click.option("--as-of", "as_of", default=None, help="Snapshot instant (ISO 8601); default now.")
-@click.option("--lang", type=click.Choice(["en", "pt-BR"]), default="en", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv")
+@click.option(
+    "--lang", type=click.Choice(["en", "pt-BR", "id"]), default="en", show_default=True,
+    help="Headers in English, in Brazilian Portuguese, or the column ids (snake_case,"
+    " the same in every language and version: for loaders and BI tools).",
+)  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
+              help="Default: from --output's extension (.csv, .parquet), else csv.")  # fmt: skip
 @click.option("--bom", is_flag=True, help="Start the CSV with a byte-order mark (Excel).")
 @click.option("--no-formula-guard", is_flag=True, help="Do not guard formula-like text cells.")
 @click.option(
@@ -201,9 +288,13 @@ EXPORT_NAMES = tuple(d.name for d in EXPORTS)
 @click.option("--decimal", default=None, help="Decimal mark of averages: . or ,")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")
 @click.option("--workspace", default="default", show_default=True)
-@click.option("--output", required=True, help="File to write; - for standard output.")
+@click.option("--output", default=None, help="File to write; - for standard output.")
+@click.option("--output-dir", default=None,
+              help="Folder for several exports (or all), one file each, named as the service names"
+              " them: {workspace}_{export}_{from}_{to}_{id}.{ext}.")  # fmt: skip
+@handle_errors
 def export_cmd(
-    export: str,
+    exports: tuple[str, ...],
     db: str,
     date_from: dt.datetime,
     date_to: dt.datetime,
@@ -211,7 +302,7 @@ def export_cmd(
     channels: tuple[str, ...],
     as_of: str | None,
     lang: str,
-    fmt: str,
+    fmt: str | None,
     bom: bool,
     no_formula_guard: bool,
     excel: bool,
@@ -219,24 +310,28 @@ def export_cmd(
     decimal: str | None,
     engine: str,
     workspace: str,
-    output: str,
+    output: str | None,
+    output_dir: str | None,
 ) -> None:
-    """Write one of the twelve exports for a date range."""
-    from cxport.exports import ExportRequest, run_export
+    """Write one of the twelve exports for a date range to --output, or several
+    (`all`: the twelve) from one snapshot into --output-dir."""
+    from cxport.exports import ExportRequest
     from cxport.store import open_store
 
     try:
         if engine == "spark":
             raise UsageError("--engine spark is not available in this build; use duckdb")
+        names = _export_names(exports, output, output_dir)
+        usage.time_zone(tz)
         request = ExportRequest(
-            export=export,
+            export=names[0],
             date_from=date_from.date(),
             date_to=date_to.date(),
             tz=tz,
             channels=channels,
             as_of=_parse_instant(as_of),
             lang=lang,
-            format=fmt,
+            format=usage.format_for(output or "", fmt),
             bom=bom,
             formula_guard=not no_formula_guard,
             excel=excel,
@@ -248,14 +343,60 @@ def export_cmd(
             raise UsageError(f"--db: no store at {db}")
         con = open_store(db)
         try:
-            result = run_export(con, request, output)
+            usage.known_scope(con, workspace, channels)
+            results = _run_exports(con, _export_jobs(request, names, output, output_dir))
         finally:
             con.close()
     except CxportError as exc:
         fail(exc)
         return
-    if output != "-":
-        click.echo(f"{result.rows} rows, {result.bytes} bytes → {output}", err=True)
+    for result in results:
+        if result.output != "-":
+            named = f"{result.export}: " if len(results) > 1 else ""
+            click.echo(f"{named}{result.rows} rows, {result.bytes} bytes → {result.output}",
+                       err=True)  # fmt: skip
+
+
+def _export_names(
+    exports: tuple[str, ...], output: str | None, output_dir: str | None
+) -> list[str]:
+    names = list(EXPORT_NAMES) if "all" in exports else list(dict.fromkeys(exports))
+    if output is not None and output_dir is not None:
+        raise UsageError("--output and --output-dir: give one of them")
+    if output is None and output_dir is None:
+        raise UsageError("--output FILE (or --output-dir DIR) is needed")
+    if len(names) > 1 and output_dir is None:
+        raise UsageError(f"{len(names)} exports need --output-dir DIR (one file each)")
+    return names
+
+
+def _export_jobs(
+    request: ExportRequest, names: list[str], output: str | None, output_dir: str | None
+) -> list[tuple[ExportRequest, str]]:
+    """Each export's request and file: --output, or in --output-dir its name as the
+    service gives it (`service.md`), one request id for the call."""
+    if output is not None:
+        usage.output_file("--output", output)
+        return [(request, output)]
+    folder = usage.output_dir("--output-dir", output_dir or ".")
+    rid = uuid.uuid4().hex[:8]
+    requests = [replace(request, export=name, request_id=rid) for name in names]
+    return [(r, str(folder / r.file_name())) for r in requests]
+
+
+def _run_exports(con: Connection, jobs: list[tuple[ExportRequest, str]]) -> list[ExportResult]:
+    """One export alone (computed for its own scope); several from one snapshot
+    (`run_exports`), with a spinner on a terminal."""
+    from rich.console import Console
+
+    from cxport.exports import run_export, run_exports
+
+    if len(jobs) == 1:
+        return [run_export(con, *jobs[0])]
+    if not sys.stderr.isatty():
+        return run_exports(con, jobs)
+    with Console(stderr=True).status(f"writing {len(jobs)} exports from one snapshot …"):
+        return run_exports(con, jobs)
 
 
 @main.command("simulate")
@@ -264,12 +405,14 @@ def export_cmd(
 @click.option("--conversations", type=click.IntRange(min=0), default=5000, show_default=True)
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day.")
 @click.option("--days", type=click.IntRange(min=1), default=35, show_default=True)
+@handle_errors
 def simulate_cmd(
     out: str, seed: int, conversations: int, start: dt.datetime | None, days: int
 ) -> None:
     """Write the records of a simulated messaging operation."""
     from cxport.simulate import simulate
 
+    usage.output_file("--out", out, devices=True)
     summary = simulate(
         out,
         seed=seed,
@@ -293,27 +436,25 @@ def import_group() -> None:
 @click.option("--gap-hours", type=click.FloatRange(min=0, min_open=True), default=24.0,
               show_default=True, help="Inactivity that starts a new conversation.")  # fmt: skip
 @click.option("--skip-invalid", is_flag=True, help="Skip bad rows (reported) instead of failing.")
+@handle_errors
 def import_twcs_cmd(csv_path: str, out: str, gap_hours: float, skip_invalid: bool) -> None:
     """Customer Support on Twitter (twcs.csv) → records."""
     from cxport.importers.twcs import import_twcs
 
-    try:
-        summary = import_twcs(
-            csv_path, out, gap=dt.timedelta(hours=gap_hours), skip_invalid=skip_invalid
-        )
-    except CxportError as exc:
-        _report(exc)
-        fail(exc)
-        return
+    usage.output_file("--out", out)
+    gap = dt.timedelta(hours=gap_hours)
+    summary = import_twcs(csv_path, out, gap=gap, skip_invalid=skip_invalid)
     click.echo(str(summary), err=True)
 
 
 @main.command("demo")
-@click.option("--out", "out_dir", default="cxport-demo", show_default=True, type=click.Path())
+@click.option("--out", "out_dir", default=None, type=click.Path(),
+              help="Folder to write (default: cxport-demo; with --twcs, cxport-demo-twcs).")  # fmt: skip
 @click.option("--twcs", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Run the demo on a Twitter customer-support CSV instead of simulated data.")  # fmt: skip
 @click.option("--conversations", type=click.IntRange(min=1), default=4000, show_default=True)
-def demo_cmd(out_dir: str, twcs: str | None, conversations: int) -> None:
+@handle_errors
+def demo_cmd(out_dir: str | None, twcs: str | None, conversations: int) -> None:
     """Simulate a workspace, ingest it, write every export for the last complete month."""
     from rich.console import Console
     from rich.table import Table
@@ -321,30 +462,37 @@ def demo_cmd(out_dir: str, twcs: str | None, conversations: int) -> None:
     from cxport.demo import run_demo
 
     console = Console(stderr=False)
+    out_dir = out_dir or ("cxport-demo-twcs" if twcs else "cxport-demo")
+    usage.output_dir("--out", out_dir)
     try:
-        rows = run_demo(
+        demo = run_demo(
             Path(out_dir),
             twcs=Path(twcs) if twcs else None,
             conversations=conversations,
             say=lambda s: console.print(s, highlight=False),
         )
     except CxportError as exc:
-        _report(exc)
         fail(exc)
         return
     table = Table(title=f"cxport demo → {out_dir}/")
     for name in ("export", "rows", "size", "headline"):
         table.add_column(name, justify="right" if name in ("rows", "size") else "left")
-    for row in rows:
+    for row in demo.rows:
         r = row.result
         table.add_row(r.export, f"{r.rows:,}", f"{r.bytes / 1024:,.0f} KiB", row.headline)
     console.print(table)
-    console.print(
-        f"Files are in {out_dir}/; the store is {out_dir}/demo.duckdb "
-        f"(try: cxport export messages --db {out_dir}/demo.duckdb --from … --to … --output m.csv)."
-    )
+    console.print(f"Files are in {out_dir}/; the store is {demo.db}. Try:", highlight=False)
+    console.print(demo.try_command(_invocation()), highlight=False, markup=False, soft_wrap=True)
 
 
-def _report(exc: CxportError) -> None:
-    for problem in getattr(exc, "problems", [])[:100]:
-        click.echo(f"  {problem}", err=True)
+def _invocation() -> str:
+    """How to run cxport again from the user's shell, exactly as printed: `cxport`
+    when that is this program on the PATH (and not one `uv run` put there), else
+    this program's full path."""
+    me = Path(sys.argv[0]).resolve()
+    found = shutil.which("cxport")
+    if found and Path(found).resolve() == me and "UV_RUN_RECURSION_DEPTH" not in os.environ:
+        return "cxport"
+    if me.name == "cxport" and me.is_file():
+        return shlex.quote(str(me))
+    return f"{shlex.quote(sys.executable)} -m cxport"

@@ -8,6 +8,7 @@ folder and summarises what came out.
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,23 @@ class DemoRow:
     headline: str
 
 
+@dataclass(frozen=True)
+class DemoRun:
+    """What a demo wrote: a row per export, from one store, for one month."""
+
+    rows: list[DemoRow]
+    db: Path
+    date_from: dt.date
+    date_to: dt.date
+
+    def try_command(self, cxport: str = "cxport") -> str:
+        """An export of the demo's own month and store, to run as printed."""
+        return (
+            f"{cxport} export messages --db {shlex.quote(str(self.db))}"
+            f" --from {self.date_from} --to {self.date_to} --tz {DEMO_TZ} --output messages.csv"
+        )
+
+
 def last_complete_month(latest: dt.datetime) -> tuple[dt.date, dt.date]:
     """The last calendar month that ended before `latest`."""
     first_of_this = latest.date().replace(day=1)
@@ -77,7 +95,7 @@ def run_demo(
     seed: int = 7,
     today: dt.date | None = None,
     say: Callable[[str], None] = print,
-) -> list[DemoRow]:
+) -> DemoRun:
     from cxport.exports.defs import EXPORTS
     from cxport.ingest import ingest_files
 
@@ -123,4 +141,4 @@ def run_demo(
         results = [DemoRow(r, headline(r.export, Path(r.output))) for r in done]
     finally:
         con.close()
-    return results
+    return DemoRun(results, db, date_from, date_to)

@@ -91,6 +91,8 @@ def import_twcs(
         raise UsageError(f"the inactivity gap must be positive, got {gap}")
     if not csv_path.is_file():
         raise UsageError(f"no such file: {csv_path}")
+    if out_path.is_dir():
+        raise UsageError(f"out: {out_path} is a folder; name a file in it")
     name = csv_path.name
     with (
         tempfile.TemporaryDirectory(prefix="cxport-twcs-", dir=work_dir) as tmp,
@@ -105,7 +107,7 @@ def import_twcs(
             read = load_csv(csv_path, con, max_problems=MAX_REPORTED, fast=fast_reader)
         except HeaderError as exc:
             problem = f"{name}:1: header: {exc}"
-            raise InvalidInput(f"{name} is not a TWCS file: {exc}", [problem]) from None
+            raise InvalidInput(f"{name} is not a TWCS file", [problem]) from None
         twcs_model.parse(con)
         twcs_model.drop_invalid(con)
         looped = twcs_model.find_threads(con)
@@ -143,7 +145,9 @@ def import_twcs(
 
 
 def _write_atomically(path: Path, write: Callable[[twcs_records.ByteSink], None]) -> None:
-    """Write through a temporary file in the same directory, renamed when complete."""
+    """Write through a temporary file in the same directory (created if missing),
+    renamed when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp_name = path.with_name(f".{path.name}.partial")
     try:
         with tmp_name.open("wb") as raw:

@@ -16,6 +16,8 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
+from cxport.errors import UsageError
+
 _QUEUED_BLOCKS = 8
 
 
@@ -24,8 +26,9 @@ class Sink:
 
     A regular file is written under a temporary name and renamed when
     complete, so an interrupted run never leaves a truncated file under the
-    asked name. Anything else that exists (a device such as /dev/null, a
-    pipe) is written in place: renaming over it would replace it.
+    asked name; missing parent folders are created. Anything else that exists
+    (a device such as /dev/null, a pipe) is written in place: renaming over it
+    would replace it. A folder is refused.
     """
 
     def __init__(self, out: str | Path, gzip_level: int = 6) -> None:
@@ -36,11 +39,14 @@ class Sink:
         target = Path(out)
         if self.name == "-":
             self._file = sys.stdout.buffer
+        elif target.is_dir():
+            raise UsageError(f"out: {out} is a folder; name a file in it")
         elif target.exists() and not target.is_file():
             self._file = open(target, "wb", buffering=0)  # noqa: SIM115 (closed in close/abort)
             self._owned = True
         else:
             self._final = target
+            target.parent.mkdir(parents=True, exist_ok=True)
             self._tmp = target.with_name(target.name + ".partial")
             self._file = open(self._tmp, "wb", buffering=0)  # noqa: SIM115 (closed in close/abort)
             self._owned = True
