@@ -133,6 +133,18 @@ def test_ctrl_c_during_the_kept_facts_build_says_the_batch_is_stored(
     assert store.exists()
 
 
+def test_ctrl_c_during_cxport_facts_is_one_line_and_exit_130(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cxport.exports.kept
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(cxport.exports.kept, "refresh", interrupted)
+    assert one_line_error(run("facts", "--db", db, "--force"), 130) == "cxport: interrupted"
+
+
 # 4. The wrong kind of file.
 
 

@@ -232,6 +232,7 @@ def _facts_line(found: Kept | None, built: bool, seconds: float) -> str:
 @click.option("--db", "db", required=True, type=click.Path(dir_okay=False), help="The store.")
 @click.option("--workspace", default="default", show_default=True)
 @click.option("--force", is_flag=True, help="Rebuild even if they are current.")
+@handle_errors
 def facts_cmd(db: str, workspace: str, force: bool) -> None:
     """Rebuild the workspace's kept derived facts if records came since.
 
