@@ -572,5 +572,5 @@ def test_demo_runs_on_the_real_data(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in out.glob("*.csv"))
     assert len(files) == 12
-    messages_csv = next(out.glob("messages*.csv"))
+    messages_csv = next(out.glob("*_messages_*.csv"))
     assert len(rows(messages_csv.read_text(encoding="utf-8"))) > 1000  # November 2017

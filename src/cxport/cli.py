@@ -317,7 +317,7 @@ def export_cmd(
     """Write one of the twelve exports for a date range to --output, or several
     (`all`: the twelve) from one snapshot into --output-dir."""
     from cxport.exports import ExportRequest
-    from cxport.store import open_store
+    from cxport.service.store_access import StoreAccess
 
     try:
         if engine == "spark":
@@ -342,12 +342,10 @@ def export_cmd(
         )
         if not Path(db).exists():
             raise UsageError(f"--db: no store at {db}")
-        con = open_store(db)
-        try:
+        # Read-only, taking turns with ingests and `cxport serve` (service/store_access.py).
+        with StoreAccess(Path(db)).read() as con:
             usage.known_scope(con, workspace, channels)
             results = _run_exports(con, _export_jobs(request, names, output, output_dir))
-        finally:
-            con.close()
     except CxportError as exc:
         fail(exc)
         return
@@ -497,3 +495,14 @@ def _invocation() -> str:
     if me.name == "cxport" and me.is_file():
         return shlex.quote(str(me))
     return f"{shlex.quote(sys.executable)} -m cxport"
+
+
+# The service's commands (serve, worker, user, token, settings) live in their own module.
+def _register_service_commands() -> None:
+    from cxport.cli_service import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_service_commands()

@@ -98,16 +98,31 @@ def serve_cmd(
         _fail(exc)
         return
     runners, dispatcher = _background(service, f"serve:{bound}")
-    config = uvicorn.Config(create_app(service), log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(service), log_level="warning", access_log=False)
+    )
+    # uvicorn in a thread of its own (it installs no signal handlers there): this thread
+    # takes SIGINT/SIGTERM, stops the server, then finishes or re-queues running jobs.
+    http = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="cxport-http")
+    stop = _stop_on_signals()
+    http.start()
     click.echo(f"cxport: serving on {address} (API: {address}/api/v1)", err=True)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        click.echo("cxport: stopping: finishing running exports …", err=True)
-        runners.stop()
-        dispatcher.stop()
-        service.close()
+    while not stop.wait(0.5):
+        if not http.is_alive():
+            break
+    server.should_exit = True
+    http.join(timeout=30)
+    click.echo("cxport: stopping: finishing running exports …", err=True)
+    runners.stop(service.settings.stop_wait.total_seconds())
+    dispatcher.stop()
+    service.close()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 @click.command("worker", epilog=SETTINGS_HELP)
@@ -126,16 +141,14 @@ def worker_cmd(db: str, control: str | None, files: str | None, base_url: str | 
     except CxportError as exc:
         _fail(exc)
         return
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = _stop_on_signals()
     runners, dispatcher = _background(service, f"worker:{os.getpid()}")
     click.echo(
         f"cxport: worker {os.getpid()} running {service.settings.runners} job runners", err=True
     )
     stop.wait()
     click.echo("cxport: stopping: finishing running exports …", err=True)
-    runners.stop()
+    runners.stop(service.settings.stop_wait.total_seconds())
     dispatcher.stop()
     service.close()
 

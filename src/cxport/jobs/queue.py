@@ -39,8 +39,26 @@ def claim(control: Control, runner: str, limits: Limits) -> ExportJob | None:
     """Take the oldest claimable job for `runner`, or None. The lease's owner is the
     runner's name and a token of this claim (`lease_owner`): a restarted runner of
     the same name does not hold its predecessor's leases."""
-    now = utcnow()
     owner = f"{runner}#{secrets.token_hex(4)}"
+    with control.session.begin() as s:
+        take_turn(s, control)
+        now = utcnow()  # once claims are serialised: the instants are in claim order
+        job_id = s.execute(_claim_statement(control, owner, limits, now)).scalar_one_or_none()
+        if job_id is None:
+            return None
+        return s.get(ExportJob, job_id)
+
+
+def take_turn(s: Session, control: Control) -> None:
+    """Let one claim (or end) at a time go on: an advisory lock on PostgreSQL; on SQLite,
+    the database's write lock, taken by a write that changes nothing."""
+    if control.is_postgres:
+        s.execute(text(f"SELECT pg_advisory_xact_lock({_CLAIM_LOCK})"))
+    else:
+        s.execute(text("UPDATE cx_meta SET value = value WHERE key = 'queue'"))
+
+
+def _claim_statement(control: Control, owner: str, limits: Limits, now: dt.datetime) -> Any:
     other = aliased(ExportJob)
     running = (
         select(func.count())
@@ -67,7 +85,7 @@ def claim(control: Control, runner: str, limits: Limits) -> ExportJob | None:
     )
     if control.is_postgres:
         candidate = candidate.with_for_update(skip_locked=True)
-    stmt = (
+    return (
         update(ExportJob)
         .where(ExportJob.id == candidate.scalar_subquery())
         .values(
@@ -81,13 +99,6 @@ def claim(control: Control, runner: str, limits: Limits) -> ExportJob | None:
         .returning(ExportJob.id)
         .execution_options(synchronize_session=False)
     )
-    with control.session.begin() as s:
-        if control.is_postgres:
-            s.execute(text(f"SELECT pg_advisory_xact_lock({_CLAIM_LOCK})"))
-        job_id = s.execute(stmt).scalar_one_or_none()
-        if job_id is None:
-            return None
-        return s.get(ExportJob, job_id)
 
 
 def expired_leases(s: Session, max_attempts: int) -> list[ExportJob]:

@@ -28,6 +28,7 @@ class JobService(Protocol):
     def job_failed(self, lease: Any, exc: BaseException) -> None: ...
     def release(self, lease: Any) -> None: ...
     def reap(self) -> int: ...
+    def interrupt(self) -> None: ...
 
 
 class LeaseLost(Exception):
@@ -110,6 +111,7 @@ class Runners:
             t.join(timeout=wait)
         if any(t.is_alive() for t in self._threads):
             self._abort.set()
+            self.service.interrupt()
             with self._lock:
                 for beat in self._beats.values():
                     if beat.cursor is not None:

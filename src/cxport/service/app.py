@@ -30,7 +30,7 @@ from cxport.errors import (
 )
 from cxport.exports.request import ExportRequest
 from cxport.jobs import states
-from cxport.jobs.queue import Limits, claim, expired_leases, heartbeat, transition
+from cxport.jobs.queue import Limits, claim, expired_leases, heartbeat, take_turn, transition
 from cxport.notify.outbox import notify_end
 from cxport.service import access
 from cxport.service.access import Principal
@@ -38,6 +38,8 @@ from cxport.service.settings import Settings
 from cxport.service.store_access import StoreAccess, StoreBusy
 
 log = logging.getLogger("cxport.service")
+
+STORE_GLANCE = 0.5  # seconds the API waits for a store that an ingest holds
 
 OPTION_DEFAULTS: dict[str, Any] = {
     "lang": "en", "format": "csv", "bom": False, "excel": False,
@@ -80,6 +82,7 @@ class Service:
         self.files = settings.files_dir
         self.files.mkdir(parents=True, exist_ok=True)
         self.secret = self.control.secret(settings.secret_key)
+        self._channels_seen: dict[str, list[tuple[str, str, str]]] = {}
         self.limits = Limits(
             settings.lease, settings.max_running_per_workspace, settings.max_attempts
         )
@@ -151,25 +154,31 @@ class Service:
             "warnings": summary.warnings,
         }
 
-    def known_channels(self, workspace: str) -> set[str]:
-        with self.store.read() as con:
-            rows = con.execute(
-                "SELECT DISTINCT channel_id FROM r_channel WHERE workspace = ?", [workspace]
-            ).fetchall()
-        return {r[0] for r in rows}
+    def _channel_rows(self, workspace: str) -> list[tuple[str, str, str]] | None:
+        """(id, name, medium) of the workspace's channels, latest versions; the last seen
+        when the store is held by an ingest for more than a moment (None if never seen):
+        the API does not wait for the store."""
+        try:
+            with self.store.read(wait=STORE_GLANCE) as con:
+                rows = con.execute(
+                    'SELECT channel_id, arg_max(name, "at"), arg_max(medium, "at")'
+                    " FROM r_channel WHERE workspace = ? GROUP BY channel_id ORDER BY channel_id",
+                    [workspace],
+                ).fetchall()
+        except StoreBusy:
+            return self._channels_seen.get(workspace)
+        self._channels_seen[workspace] = [(str(a), str(b or a), str(c)) for a, b, c in rows]
+        return self._channels_seen[workspace]
 
     def channels(self, who: Principal) -> list[dict[str, Any]]:
-        """The channels `who` may export, with their names (from the store's latest versions)."""
+        """The channels `who` may export, with their names."""
         who.may_export()
-        with self.store.read() as con:
-            rows = con.execute(
-                'SELECT channel_id, arg_max(name, "at"), arg_max(medium, "at")'
-                " FROM r_channel WHERE workspace = ? GROUP BY channel_id ORDER BY channel_id",
-                [who.workspace],
-            ).fetchall()
+        rows = self._channel_rows(who.workspace)
+        if rows is None:
+            raise StoreBusy("the store is being written; try again in a moment")
         allowed = None if who.is_admin else set(who.channels)
         return [
-            {"id": cid, "name": name or cid, "medium": medium}
+            {"id": cid, "name": name, "medium": medium}
             for cid, name, medium in rows
             if allowed is None or cid in allowed
         ]
@@ -187,7 +196,8 @@ class Service:
         if unknown:
             raise InvalidField(unknown[0], "unknown option")
         channels = tuple(dict.fromkeys(ask.channels))
-        known = self.known_channels(who.workspace)
+        rows = self._channel_rows(who.workspace)
+        known = {r[0] for r in rows} if rows is not None else set(channels)  # else: the job checks
         missing = sorted(set(channels) - known)
         if missing:
             raise InvalidField(
@@ -427,14 +437,15 @@ class Service:
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-        now = utcnow()
-        values = {
+        values: dict[str, Any] = {
             "rows": result.rows, "bytes": result.bytes, "sha256": digest, "progress": 1.0,
             "file_name": request.file_name(job.id), "file_path": f"{_safe(job.workspace_id)}/{final.name}",
-            "finished_at": now, "expires_at": now + self.settings.retention, "error": None,
-            "lease_owner": None, "lease_until": None,
+            "error": None, "lease_owner": None, "lease_until": None,
         }  # fmt: skip
         with self.control.session.begin() as s:
+            take_turn(s, self.control)  # the instants of starts and ends in their order
+            now = utcnow()
+            values |= {"finished_at": now, "expires_at": now + self.settings.retention}
             if transition(s, job.id, states.SUCCEEDED, values, owner=lease.owner):
                 self._notify(s, job.id)
                 return
@@ -482,6 +493,10 @@ class Service:
                 {"lease_owner": None, "lease_until": None, "attempts": ExportJob.attempts - 1},
                 owner=lease.owner,
             )
+
+    def interrupt(self) -> None:
+        """Runners are stopping: jobs waiting for the store stop waiting."""
+        self.store.abort.set()
 
     def reap(self) -> int:
         """Fail the jobs whose runners died on every attempt; expire old files."""

@@ -31,7 +31,9 @@ class Settings(BaseSettings):
         description="Signs download links and sessions; default: one generated and kept in the control database.",
     )
 
-    runners: int = Field(2, ge=1, description="Job runners in this process.")
+    runners: int = Field(
+        2, ge=0, description="Job runners in this process (0: `cxport serve` only answers the API)."
+    )
     max_running_per_workspace: int = Field(
         2, ge=1, description="Running export jobs per workspace; the rest wait."
     )
@@ -60,6 +62,10 @@ class Settings(BaseSettings):
     poll: dt.timedelta = Field(
         dt.timedelta(milliseconds=500), description="How often an idle runner looks for jobs."
     )
+    stop_wait: dt.timedelta = Field(
+        dt.timedelta(seconds=30),
+        description="On SIGINT/SIGTERM, how long running jobs may finish before they are re-queued.",
+    )
     max_attempts: int = Field(3, ge=1, description="Claims of one job before it is marked failed.")
     store_wait: dt.timedelta = Field(
         dt.timedelta(minutes=30),
@@ -81,7 +87,7 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "retention", "link_ttl", "lease", "heartbeat", "poll", "store_wait", "notify_backoff",
+        "retention", "link_ttl", "lease", "heartbeat", "poll", "store_wait", "notify_backoff", "stop_wait",
         "webhook_timeout", mode="before",
     )  # fmt: skip
     @classmethod

@@ -42,31 +42,35 @@ class StoreAccess:
         self._writers_waiting = 0
         self._con: Connection | None = None
         self._lock_fd: int | None = None
+        self.abort = threading.Event()  # set: every wait for the store gives up at once
 
     def _open_lock(self, suffix: str) -> int:
         return os.open(f"{self.path}{suffix}", os.O_RDWR | os.O_CREAT, 0o600)
 
-    def _flock(self, fd: int, mode: int) -> None:
-        """`flock(fd, mode)`, waiting at most `self.wait` seconds."""
-        deadline = time.monotonic() + self.wait
+    def _flock(self, fd: int, mode: int, wait: float | None = None) -> None:
+        """`flock(fd, mode)`, waiting at most `wait` (default `self.wait`) seconds."""
+        wait = self.wait if wait is None else wait
+        deadline = time.monotonic() + wait
         delay = 0.005
         while True:
             try:
                 fcntl.flock(fd, mode | fcntl.LOCK_NB)
                 return
             except BlockingIOError:
+                if self.abort.is_set():
+                    raise StoreBusy(f"stopped waiting for the store {self.path}") from None
                 if time.monotonic() > deadline:
                     raise StoreBusy(
-                        f"the store {self.path} stayed in use for {self.wait:.0f} s"
+                        f"the store {self.path} stayed in use for {wait:.0f} s"
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.1)
 
-    def _pass_writers(self) -> None:
+    def _pass_writers(self, wait: float | None) -> None:
         """Wait while another process's ingest waits or writes."""
         fd = self._open_lock(".lock.w")
         try:
-            self._flock(fd, fcntl.LOCK_SH)
+            self._flock(fd, fcntl.LOCK_SH, wait)
         finally:
             os.close(fd)  # releases it
 
@@ -76,17 +80,18 @@ class StoreAccess:
                 pass
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A cursor of a read-only connection to the store, for as long as the block runs."""
+    def read(self, wait: float | None = None) -> Iterator[Connection]:
+        """A cursor of a read-only connection to the store, for as long as the block runs;
+        `StoreBusy` if it is not free within `wait` seconds (default: the configured wait)."""
         self._ensure_exists()
-        self._pass_writers()  # not under the condition: readers leaving need it
+        self._pass_writers(wait)  # not under the condition: readers leaving need it
         with self._cond:
-            while self._writing or self._writers_waiting:
-                self._cond.wait()
+            if not self._cond.wait_for(lambda: not (self._writing or self._writers_waiting), wait):
+                raise StoreBusy(f"the store {self.path} is being written")
             if self._readers == 0:
                 fd = self._open_lock(".lock")
                 try:
-                    self._flock(fd, fcntl.LOCK_SH)
+                    self._flock(fd, fcntl.LOCK_SH, wait)
                     self._con = open_store(self.path, read_only=True)
                 except BaseException:
                     os.close(fd)
