@@ -272,6 +272,9 @@ def create_app(service: Service) -> FastAPI:
         service.remove_webhook(who, hook_id)
 
     app.include_router(api)
+    from cxport.web.pages import add_pages  # the web page (issue 17)
+
+    add_pages(app)
     return app
 
 
