@@ -169,21 +169,23 @@ def store_for_ingest(db: str) -> Iterator[Connection]:
     ingest fails with nothing stored: a failed first ingest leaves no file."""
     import duckdb
 
-    from cxport.store import open_store
+    from cxport.service.store_access import StoreAccess
 
     new = not Path(db).exists()
-    con = open_store(db)
+    empty = False
     try:
-        yield con
-    except BaseException:
-        try:
-            found = con.execute("SELECT count(*) FROM batches WHERE records > 0").fetchone()
-            empty = new and not (found or (1,))[0]
-        except duckdb.Error:
-            empty = False
-        con.close()
+        # Opened for writing in turn with `cxport serve`'s and workers' exports.
+        with StoreAccess(Path(db)).write() as con:
+            try:
+                yield con
+            except BaseException:
+                try:
+                    found = con.execute("SELECT count(*) FROM batches WHERE records > 0").fetchone()
+                    empty = new and not (found or (1,))[0]
+                except duckdb.Error:
+                    empty = False
+                raise
+    finally:
         if empty:
-            for path in (Path(db), Path(f"{db}.wal")):
-                path.unlink(missing_ok=True)
-        raise
-    con.close()
+            for suffix in ("", ".wal", ".lock", ".lock.w"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
