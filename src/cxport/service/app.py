@@ -170,6 +170,10 @@ class Service:
         self._channels_seen[workspace] = [(str(a), str(b or a), str(c)) for a, b, c in rows]
         return self._channels_seen[workspace]
 
+    def known_channels(self, workspace: str) -> set[str]:
+        """The ids of the workspace's channels (as last seen, while an ingest holds the store)."""
+        return {r[0] for r in self._channel_rows(workspace) or []}
+
     def channels(self, who: Principal) -> list[dict[str, Any]]:
         """The channels `who` may export, with their names."""
         who.may_export()
