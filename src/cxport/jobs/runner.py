@@ -20,6 +20,8 @@ class LeaseLike(Protocol):
 class JobService(Protocol):
     """What the runners need of the service."""
 
+    wake: threading.Event  # set when a job is queued in this process: idle runners look at once
+
     def claim(self, owner: str) -> Any: ...
     def heartbeat(self, lease: Any, progress: float) -> bool: ...
     def run_export_job(
@@ -107,6 +109,7 @@ class Runners:
 
     def stop(self, wait: float = 30.0) -> None:
         self._stopping.set()
+        self.service.wake.set()
         for t in self._threads:
             t.join(timeout=wait)
         if any(t.is_alive() for t in self._threads):
@@ -134,7 +137,8 @@ class Runners:
                 log.exception("claiming a job failed")
                 lease = None
             if lease is None:
-                self._stopping.wait(self.poll)
+                if self.service.wake.wait(self.poll):
+                    self.service.wake.clear()
                 continue
             self._run(lease)
 

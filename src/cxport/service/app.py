@@ -83,6 +83,7 @@ class Service:
         self.files.mkdir(parents=True, exist_ok=True)
         self.secret = self.control.secret(settings.secret_key)
         self._channels_seen: dict[str, list[tuple[str, str, str]]] = {}
+        self.wake = threading.Event()  # a job was queued here: this process's runners look now
         self.limits = Limits(
             settings.lease, settings.max_running_per_workspace, settings.max_attempts
         )
@@ -245,7 +246,9 @@ class Service:
             )  # fmt: skip
             s.add(job)
             s.flush()
-            return self.job_object(job, who.email)
+            obj = self.job_object(job, who.email)
+        self.wake.set()
+        return obj
 
     @staticmethod
     def _request(
