@@ -25,6 +25,7 @@ from cxport.errors import Forbidden, NotFound, Unauthorized
 from cxport.exports.dictionary import catalogue_document
 from cxport.service.access import Principal
 from cxport.service.app import Service
+from cxport.service.store_access import StoreBusy
 from cxport.web.i18n import LANGS, TEMPLATES, Formats, pick_lang, time_zones, translations
 from cxport.web.listing import ACTIVE, notification_rows, request_row
 
@@ -177,6 +178,9 @@ def exports_page(request: Request) -> Response:
         channels = service.channels(who)
     except Forbidden:
         return _render(request, "exports.html", lang, 403, who=who, csrf=csrf, can_export=False)
+    except StoreBusy:  # an ingest holds the store for a moment
+        return _render(request, "exports.html", lang, 503, who=who, csrf=csrf, can_export=False,
+                       busy=True)  # fmt: skip
     today = dt.datetime.now(dt.UTC).date()
     return _render(
         request, "exports.html", lang, who=who, csrf=csrf, can_export=True, channels=channels,
