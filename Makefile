@@ -33,7 +33,7 @@ bench:
 # The demo installs what cxport needs to run, not the development tools (`make check` does).
 demo:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) run --frozen --no-dev cxport demo
+	$(UV) run --frozen --no-dev cxport demo --serve
 
 docs:
 	$(UV) run python -m cxport.exports.catalogue_doc --lang en > docs/exports.md

@@ -452,9 +452,14 @@ def import_twcs_cmd(csv_path: str, out: str, gap_hours: float, skip_invalid: boo
 @click.option("--twcs", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Run the demo on a Twitter customer-support CSV instead of simulated data.")  # fmt: skip
 @click.option("--conversations", type=click.IntRange(min=1), default=4000, show_default=True)
+@click.option("--serve", is_flag=True, help="Then serve the web page on --port with a demo admin and supervisor, until Ctrl-C.")  # fmt: skip
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @handle_errors
-def demo_cmd(out_dir: str | None, twcs: str | None, conversations: int) -> None:
-    """Simulate a workspace, ingest it, write every export for the last complete month."""
+def demo_cmd(
+    out_dir: str | None, twcs: str | None, conversations: int, serve: bool, port: int
+) -> None:
+    """Simulate a workspace, ingest it, write every export for the last complete month
+    (with --serve: then serve the web page on it)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -482,6 +487,10 @@ def demo_cmd(out_dir: str | None, twcs: str | None, conversations: int) -> None:
     console.print(table)
     console.print(f"Files are in {out_dir}/; the store is {demo.db}. Try:", highlight=False)
     console.print(demo.try_command(_invocation()), highlight=False, markup=False, soft_wrap=True)
+    if serve:
+        from cxport.web.demo_site import serve_demo
+
+        serve_demo(demo.db, "127.0.0.1", port, lambda s: console.print(s, highlight=False))
 
 
 def _invocation() -> str:
