@@ -25,6 +25,7 @@ from cxport.errors import (
 )
 from cxport.service.access import Principal
 from cxport.service.app import ExportAsk, Service, field_of, invalid_input_problems
+from cxport.service.store_access import StoreBusy
 
 # (status, code) of each core error; the most specific class first.
 ERRORS: list[tuple[type[CxportError], int, str]] = [
@@ -35,6 +36,7 @@ ERRORS: list[tuple[type[CxportError], int, str]] = [
     (Gone, 410, "gone"),
     (TooMany, 429, "too_many_requests"),
     (InvalidInput, 422, "invalid_records"),
+    (StoreBusy, 503, "store_busy"),
     (UsageError, 422, "invalid_field"),
 ]
 
