@@ -264,12 +264,17 @@ EXPORT_NAMES = tuple(d.name for d in EXPORTS)
     "exports", metavar="EXPORT...", nargs=-1, required=True,
     type=click.Choice([*EXPORT_NAMES, "all"]),
 )  # fmt: skip
-@click.option("--db", "db", required=True, type=click.Path(dir_okay=False), help="The store.")
-@click.option("--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--db", "db", type=click.Path(dir_okay=False), help="The store.  [required]")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="[required]")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="[required]")
 @click.option("--tz", default="UTC", show_default=True, help="IANA time zone of range and file.")
 @click.option("--channel", "channels", multiple=True, help="Channel id (repeat); none = all.")
 @click.option("--as-of", "as_of", default=None, help="Snapshot instant (ISO 8601); default now.")
+@click.option(
+    "--describe", is_flag=True,
+    help="Print what the export holds (its rows, date range, channel filter, order, and"
+    " every column) in --lang, instead of writing it; needs no other option.",
+)  # fmt: skip
 @click.option(
     "--lang", type=click.Choice(["en", "pt-BR", "id"]), default="en", show_default=True,
     help="Headers in English, in Brazilian Portuguese, or the column ids (snake_case,"
@@ -296,12 +301,13 @@ EXPORT_NAMES = tuple(d.name for d in EXPORTS)
 @handle_errors
 def export_cmd(
     exports: tuple[str, ...],
-    db: str,
-    date_from: dt.datetime,
-    date_to: dt.datetime,
+    db: str | None,
+    date_from: dt.datetime | None,
+    date_to: dt.datetime | None,
     tz: str,
     channels: tuple[str, ...],
     as_of: str | None,
+    describe: bool,
     lang: str,
     fmt: str | None,
     bom: bool,
@@ -319,6 +325,10 @@ def export_cmd(
     from cxport.exports import ExportRequest
     from cxport.service.store_access import StoreAccess
 
+    if describe:
+        _describe(exports, lang)
+        return
+    db, date_from, date_to = _required(db=db, date_from=date_from, date_to=date_to)
     try:
         if engine == "spark":
             raise UsageError("--engine spark is not available in this build; use duckdb")
@@ -354,6 +364,25 @@ def export_cmd(
             named = f"{result.export}: " if len(results) > 1 else ""
             click.echo(f"{named}{result.rows} rows, {result.bytes} bytes → {result.output}",
                        err=True)  # fmt: skip
+
+
+def _describe(exports: tuple[str, ...], lang: str) -> None:
+    """`--describe`: each export's definition, from the catalogue (`dictionary.py`)."""
+    from cxport.exports.dictionary import describe
+
+    names = EXPORT_NAMES if "all" in exports else tuple(dict.fromkeys(exports))
+    text_lang = "en" if lang == "id" else lang  # ids are named in both
+    click.echo("\n\n".join(describe(name, text_lang) for name in names))
+
+
+def _required(**given: T) -> tuple[T, ...]:
+    """The values of options that are required unless --describe is given."""
+    ctx = click.get_current_context()
+    for name, value in given.items():
+        if value is None:
+            option = next(p for p in ctx.command.params if p.name == name)
+            raise click.MissingParameter(ctx=ctx, param=option)
+    return tuple(given.values())
 
 
 def _export_names(
