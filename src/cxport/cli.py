@@ -328,7 +328,11 @@ def export_cmd(
     if describe:
         _describe(exports, lang)
         return
-    db, date_from, date_to = _required(db=db, date_from=date_from, date_to=date_to)
+    db_path, start, end = (
+        _required("db", db),
+        _required("date_from", date_from),
+        _required("date_to", date_to),
+    )
     try:
         if engine == "spark":
             raise UsageError("--engine spark is not available in this build; use duckdb")
@@ -336,8 +340,8 @@ def export_cmd(
         usage.time_zone(tz)
         request = ExportRequest(
             export=names[0],
-            date_from=date_from.date(),
-            date_to=date_to.date(),
+            date_from=start.date(),
+            date_to=end.date(),
             tz=tz,
             channels=channels,
             as_of=_parse_instant(as_of),
@@ -350,10 +354,10 @@ def export_cmd(
             decimal=decimal,
             workspace=workspace,
         )
-        if not Path(db).exists():
-            raise UsageError(f"--db: no store at {db}")
+        if not Path(db_path).exists():
+            raise UsageError(f"--db: no store at {db_path}")
         # Read-only, taking turns with ingests and `cxport serve` (service/store_access.py).
-        with StoreAccess(Path(db)).read() as con:
+        with StoreAccess(Path(db_path)).read() as con:
             usage.known_scope(con, workspace, channels)
             results = _run_exports(con, _export_jobs(request, names, output, output_dir))
     except CxportError as exc:
@@ -375,14 +379,13 @@ def _describe(exports: tuple[str, ...], lang: str) -> None:
     click.echo("\n\n".join(describe(name, text_lang) for name in names))
 
 
-def _required(**given: T) -> tuple[T, ...]:
-    """The values of options that are required unless --describe is given."""
-    ctx = click.get_current_context()
-    for name, value in given.items():
-        if value is None:
-            option = next(p for p in ctx.command.params if p.name == name)
-            raise click.MissingParameter(ctx=ctx, param=option)
-    return tuple(given.values())
+def _required(name: str, value: T | None) -> T:
+    """The value of an option that is required unless --describe is given."""
+    if value is None:
+        ctx = click.get_current_context()
+        option = next(p for p in ctx.command.params if p.name == name)
+        raise click.MissingParameter(ctx=ctx, param=option)
+    return value
 
 
 def _export_names(
