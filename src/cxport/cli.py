@@ -49,9 +49,13 @@ def fail(exc: CxportError) -> None:
     sys.exit(exc.exit_code)
 
 
+_PARAM_OF = {"from": "date_from", "to": "date_to", "format": "fmt"}  # field → click's name
+
+
 def _as_option(message: str) -> str:
     """Core errors name the request field (`tz: …`); the command line names its option."""
     field, sep, rest = message.partition(": ")
+    field = _PARAM_OF.get(field, field)
     ctx = click.get_current_context(silent=True)
     if sep and ctx is not None:
         for param in ctx.command.params:

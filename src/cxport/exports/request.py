@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cxport.errors import UsageError
+from cxport.errors import InvalidField, UsageError
 
 UTC = dt.UTC
 
@@ -69,14 +69,23 @@ class ExportRequest:
     excel: bool = False
     delimiter: str | None = None
     decimal: str | None = None
+    # A window shorter than a day (a schedule's hour, issue 20): its instants, naive UTC
+    # (ISO text accepted), within the dates above. None: the dates' local midnights.
+    start_at: dt.datetime | None = None
+    end_at: dt.datetime | None = None
 
     def __post_init__(self) -> None:
+        for name in ("start_at", "end_at"):
+            if isinstance(value := getattr(self, name), str):
+                object.__setattr__(self, name, dt.datetime.fromisoformat(value))
         if self.date_to < self.date_from:
-            raise UsageError("--to is before --from")
+            raise InvalidField(
+                "to", f"{self.date_to} is before the first day of the range, {self.date_from}"
+            )
         if self.lang not in ("en", "pt-BR", "id"):  # id: the column ids as headers
             raise UsageError(f"lang: expected en, pt-BR or id, got {self.lang!r}")
         if self.format not in ("csv", "parquet"):
-            raise UsageError(f"--format: expected csv or parquet, got {self.format!r}")
+            raise InvalidField("format", f"expected csv or parquet, got {self.format!r}")
         self._check_csv_options()
         zone(self.tz)
 
@@ -101,11 +110,15 @@ class ExportRequest:
     @property
     def start(self) -> dt.datetime:
         """Range start as naive UTC."""
+        if self.start_at is not None:
+            return self.start_at
         return first_instant_on_or_after(self.date_from, self.zoneinfo)
 
     @property
     def end(self) -> dt.datetime:
         """Range end (exclusive) as naive UTC."""
+        if self.end_at is not None:
+            return self.end_at
         return first_instant_on_or_after(self.date_to + dt.timedelta(days=1), self.zoneinfo)
 
     def as_of_utc(self, now: dt.datetime | None = None) -> dt.datetime:
