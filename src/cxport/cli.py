@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cxport.exports import ExportRequest, ExportResult
     from cxport.exports.kept import Kept
     from cxport.ingest import IngestSummary
+    from cxport.service.ingest import FactsResult
     from cxport.store import Connection
 
 T = TypeVar("T")
@@ -146,6 +147,8 @@ def ingest_cmd(
     from rich.table import Table
 
     from cxport.ingest import ingest_files
+    from cxport.service.ingest import ingest as service_ingest
+    from cxport.service.store_access import StoreAccess
 
     if rejects and not skip_invalid:
         raise UsageError("--rejects is only used with --skip-invalid")
@@ -157,12 +160,24 @@ def ingest_cmd(
     if rejects:
         usage.output_file("--rejects", rejects, devices=True)
     on_terminal = sys.stderr.isatty()
-    with usage.store_for_ingest(db) as con:
-        summary = ingest_files(
+    stored: list[IngestSummary] = []
+    seconds: list[float] = []
+
+    def run(con: Connection) -> IngestSummary:
+        stored.append(ingest_files(
             con, list(files), workspace=workspace, skip_invalid=skip_invalid,
             rejects_path=rejects, progress=on_terminal,
-        )  # fmt: skip
-        facts = None if no_facts else _build_facts(con, db, workspace, summary, on_terminal)
+        ))  # fmt: skip
+        return stored[0]
+
+    def around(build: Callable[[], FactsResult]) -> FactsResult:
+        (result, took) = _build_facts(build, db, workspace, stored[0], on_terminal)
+        seconds.append(took)
+        return result
+
+    # The service's ingest: the store in turn with every process's exports, then the kept facts.
+    summary, built = service_ingest(StoreAccess(Path(db)), workspace, run, not no_facts, around)
+    facts = None if built is None else (built, seconds[0])
     console = Console(stderr=True)
     # The title on a line of its own: a long store path wraps there, not mid-word in a table title.
     console.print(f"ingested into {db} (workspace {workspace})", highlight=False, markup=False,
@@ -191,25 +206,25 @@ def ingest_cmd(
             soft_wrap=True,  # a long path stays on one line
         )
     if facts is not None:
-        (found, built), seconds = facts
-        console.print(_facts_line(found, built, seconds), highlight=False, markup=False)
+        (found, was_built), took = facts
+        console.print(_facts_line(found, was_built, took), highlight=False, markup=False)
 
 
 def _build_facts(
-    con: Connection, db: str, workspace: str, summary: IngestSummary, on_terminal: bool
-) -> tuple[tuple[Kept | None, bool], float]:
+    build: Callable[[], FactsResult], db: str, workspace: str, summary: IngestSummary,
+    on_terminal: bool,
+) -> tuple[FactsResult, float]:  # fmt: skip
     """Rebuild the kept facts after an ingest (a spinner on a terminal). On Ctrl-C,
     says that the batches stay stored and how to build the facts later."""
     from rich.console import Console
 
-    from cxport.exports.kept import refresh
     from cxport.ingest import is_interrupt
 
     try:
         if not on_terminal:
-            return _timed(lambda: refresh(con, workspace))
+            return _timed(build)
         with Console(stderr=True).status(f"building the kept facts of workspace {workspace} …"):
-            return _timed(lambda: refresh(con, workspace))
+            return _timed(build)
     except (KeyboardInterrupt, Exception) as exc:
         if not is_interrupt(exc):
             raise

@@ -14,8 +14,7 @@ import difflib
 import gzip
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -163,29 +162,3 @@ def known_scope(con: Connection, workspace: str, channels: Iterable[str]) -> Non
             )
 
 
-@contextmanager
-def store_for_ingest(db: str) -> Iterator[Connection]:
-    """The store to ingest into. One this call creates is removed again when the
-    ingest fails with nothing stored: a failed first ingest leaves no file."""
-    import duckdb
-
-    from cxport.service.store_access import StoreAccess
-
-    new = not Path(db).exists()
-    empty = False
-    try:
-        # Opened for writing in turn with `cxport serve`'s and workers' exports.
-        with StoreAccess(Path(db)).write() as con:
-            try:
-                yield con
-            except BaseException:
-                try:
-                    found = con.execute("SELECT count(*) FROM batches WHERE records > 0").fetchone()
-                    empty = new and not (found or (1,))[0]
-                except duckdb.Error:
-                    empty = False
-                raise
-    finally:
-        if empty:
-            for suffix in ("", ".wal", ".lock", ".lock.w"):
-                Path(f"{db}{suffix}").unlink(missing_ok=True)

@@ -120,23 +120,13 @@ class Service:
     # -- ingest ---------------------------------------------------------------------
 
     def ingest(
-        self,
-        workspace: str,
-        run: Callable[[Any], Any],
-        facts: bool = True,
-        on_facts: Callable[[], None] | None = None,
+        self, workspace: str, run: Callable[[Any], Any], facts: bool = True
     ) -> tuple[Any, Any]:
-        """Run an ingest (`run(connection)` → its summary) with the store open for
-        writing, then refresh the workspace's kept facts; (summary, kept facts)."""
-        from cxport.exports.kept import refresh
+        """Store batches (`run(connection)` → the summary), then refresh the kept facts
+        (`service/ingest.py`); (summary, kept facts)."""
+        from cxport.service.ingest import ingest
 
-        with self.store.write() as con:
-            summary = run(con)
-            if not facts:
-                return summary, None
-            if on_facts is not None:
-                on_facts()
-            return summary, refresh(con, workspace)
+        return ingest(self.store, workspace, run, facts)
 
     def ingest_body(self, who: Principal, body: bytes) -> dict[str, Any]:
         """`POST /records`: one NDJSON body, one atomic batch, into the caller's workspace."""
