@@ -41,8 +41,9 @@ def _fail(exc: CxportError) -> None:
     sys.exit(exc.exit_code)
 
 
-def _background(service: Any, name: str) -> tuple[Any, Any]:
-    """The job runners and the notification dispatcher of this process, started."""
+def _background(service: Any, name: str, ticking: bool = True) -> tuple[Any, Any]:
+    """The job runners and the notification dispatcher of this process, started (and,
+    `ticking`, the schedules' ticker)."""
     from cxport.jobs.runner import Runners
     from cxport.notify.email import SmtpNotifier
     from cxport.notify.outbox import Dispatcher
@@ -50,13 +51,18 @@ def _background(service: Any, name: str) -> tuple[Any, Any]:
 
     s = service.settings
     runners = Runners(service, name, s.runners, s.poll.total_seconds(), s.heartbeat.total_seconds())
-    senders: dict[str, Any] = {"webhook": WebhookNotifier(s.webhook_timeout.total_seconds())}
+    from cxport.service import schedules
+
+    senders: dict[str, Any] = {"webhook": WebhookNotifier(s.webhook_timeout.total_seconds()),
+                               **schedules.senders(service)}  # fmt: skip
     if s.smtp_host:
         senders["email"] = SmtpNotifier(s.smtp_host, s.smtp_port, s.smtp_from, s.smtp_user,
                                         s.smtp_password, s.smtp_starttls)  # fmt: skip
     dispatcher = Dispatcher(service.control, senders, s.notify_attempts, s.notify_backoff)
     runners.start()
     dispatcher.start()
+    if ticking:
+        schedules.Ticker(service).start()
     return runners, dispatcher
 
 
@@ -223,4 +229,6 @@ def settings_cmd() -> None:
     click.echo(describe_settings())
 
 
-COMMANDS = (serve_cmd, worker_cmd, user_group, token_group, settings_cmd)
+from cxport.cli_schedule import schedule_group  # noqa: E402 (issue 20)
+
+COMMANDS = (serve_cmd, worker_cmd, user_group, token_group, settings_cmd, schedule_group)

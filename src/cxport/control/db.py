@@ -15,6 +15,7 @@ from sqlalchemy import (
     Engine,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -106,6 +107,36 @@ class ExportJob(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # A schedule's run (issue 20): one job per (schedule, period), by a unique index.
+    schedule_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    period_start: Mapped[dt.datetime | None] = mapped_column(default=None)  # naive UTC
+    __table_args__ = (
+        Index("ux_cx_export_requests_schedule_period", "schedule_id", "period_start", unique=True),
+    )
+
+
+class Schedule(Base):
+    """A named scheduled export, delivered to a destination (`jobs/schedules.py`)."""
+
+    __tablename__ = "cx_schedules"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("cx_workspaces.id"), index=True)
+    created_by: Mapped[str] = mapped_column(ForeignKey("cx_users.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    export: Mapped[str] = mapped_column(String(64))
+    every: Mapped[str] = mapped_column(String(8))  # hour | day | week
+    tz: Mapped[str] = mapped_column(String(64))
+    channels: Mapped[list[str]] = mapped_column(default=list)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)  # lang, format, include_content
+    lateness: Mapped[int] = mapped_column(Integer, default=300)  # seconds
+    since: Mapped[dt.datetime] = mapped_column()  # naive UTC: the first period's start
+    destination: Mapped[str] = mapped_column(Text)  # sftp://user@host:port/folder | file:///folder
+    secret: Mapped[str | None] = mapped_column(Text, default=None)  # Fernet token
+    host_key: Mapped[str | None] = mapped_column(Text, default=None)  # pinned on first use
+    state: Mapped[str] = mapped_column(String(16), default="active")  # active | paused
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Notification(Base):

@@ -560,6 +560,9 @@ class Service:
             event=event, job_id=job.id, message=message, mail=mail,
             hook_body={"event": event, "export_request": obj},
         )  # fmt: skip
+        from cxport.service import schedules  # a schedule's run goes to its destination (issue 20)
+
+        schedules.deliver_run(s, job)
 
     # -- notifications and webhooks -------------------------------------------------
 

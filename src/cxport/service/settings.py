@@ -85,10 +85,21 @@ class Settings(BaseSettings):
     webhook_timeout: dt.timedelta = Field(
         dt.timedelta(seconds=10), description="Timeout of one webhook POST."
     )
+    destination_key: str = Field(
+        "",
+        description="Encrypts SFTP passwords and keys of schedules at rest (a Fernet key, or"
+        " any long secret; several, comma-separated: the first encrypts); none: no SFTP secrets.",
+    )
+    schedule_tick: dt.timedelta = Field(
+        dt.timedelta(seconds=30), description="How often serve and worker look for due schedules."
+    )
+    destination_timeout: dt.timedelta = Field(
+        dt.timedelta(seconds=30), description="Timeout of one SFTP connection or transfer."
+    )
 
     @field_validator(
         "retention", "link_ttl", "lease", "heartbeat", "poll", "store_wait", "notify_backoff", "stop_wait",
-        "webhook_timeout", mode="before",
+        "webhook_timeout", "schedule_tick", "destination_timeout", mode="before",
     )  # fmt: skip
     @classmethod
     def _seconds(cls, value: Any) -> Any:

@@ -274,6 +274,9 @@ def create_app(service: Service) -> FastAPI:
         service.remove_webhook(who, hook_id)
 
     app.include_router(api)
+    from cxport.web.schedules_api import router as schedule_routes  # issue 20
+
+    app.include_router(schedule_routes, prefix="/api/v1")
     from cxport.web.pages import add_pages  # the web page (issue 17)
 
     add_pages(app)
