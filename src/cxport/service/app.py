@@ -82,7 +82,7 @@ class Service:
         self.files = settings.files_dir
         self.files.mkdir(parents=True, exist_ok=True)
         self.secret = self.control.secret(settings.secret_key)
-        self._channels_seen: dict[str, list[tuple[str, str, str]]] = {}
+        self._channels_seen: dict[str, tuple[object, list[tuple[str, str, str]]]] = {}
         self.wake = threading.Event()  # a job was queued here: this process's runners look now
         self.limits = Limits(
             settings.lease, settings.max_running_per_workspace, settings.max_attempts
@@ -146,9 +146,13 @@ class Service:
         }
 
     def _channel_rows(self, workspace: str) -> list[tuple[str, str, str]] | None:
-        """(id, name, medium) of the workspace's channels, latest versions; the last seen
-        when the store is held by an ingest for more than a moment (None if never seen):
-        the API does not wait for the store."""
+        """(id, name, medium) of the workspace's channels, latest versions. Read again only
+        when the store's files changed since; the last seen while an ingest holds the store
+        for more than a moment (None if never seen): the API does not wait for the store."""
+        version = _file_version(self.settings.db)
+        seen = self._channels_seen.get(workspace)
+        if seen is not None and seen[0] == version:
+            return seen[1]
         try:
             with self.store.read(wait=STORE_GLANCE) as con:
                 rows = con.execute(
@@ -157,9 +161,10 @@ class Service:
                     [workspace],
                 ).fetchall()
         except StoreBusy:
-            return self._channels_seen.get(workspace)
-        self._channels_seen[workspace] = [(str(a), str(b or a), str(c)) for a, b, c in rows]
-        return self._channels_seen[workspace]
+            return seen[1] if seen is not None else None
+        found = [(str(a), str(b or a), str(c)) for a, b, c in rows]
+        self._channels_seen[workspace] = (version, found)
+        return found
 
     def known_channels(self, workspace: str) -> set[str]:
         """The ids of the workspace's channels (as last seen, while an ingest holds the store)."""
@@ -635,6 +640,19 @@ def _notification(n: Notification) -> dict[str, Any]:
         "id": n.id, "event": n.event, "export_request_id": n.export_request_id,
         "message": n.message, "created_at": _instant(n.created_at), "read": n.read_at is not None,
     }  # fmt: skip
+
+
+def _file_version(db: Path) -> object:
+    """What changes whenever the store is written: its file's and its log's size and time."""
+    out: list[tuple[int, int, int] | None] = []
+    for path in (db, Path(f"{db}.wal")):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            out.append(None)
+            continue
+        out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+    return tuple(out)
 
 
 def _safe(name: str) -> str:
