@@ -229,3 +229,17 @@ def test_fifty_requests_at_once_all_complete_within_the_limit(setup: tuple[Path,
         peak = max(peak, running)
     assert peak <= 2
     assert peak == 2  # and the limit, not a single runner, is what held them
+
+
+def test_too_many_waiting_requests_are_refused_with_429(setup: tuple[Path, str]) -> None:
+    db, token = setup
+    server = Server(db, env={"CXPORT_RUNNERS": "0", "CXPORT_MAX_PENDING_PER_WORKSPACE": "3"})
+    api = server.client(token)
+    try:
+        ids = [api.post("/exports", json=BODY).json()["id"] for _ in range(3)]
+        refused = api.post("/exports", json=BODY)
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "too_many_requests"
+        assert api.post(f"/exports/{ids[0]}/cancel").status_code == 200
+        assert api.post("/exports", json=BODY).status_code == 202  # room again
+    finally:
+        server.stop()
