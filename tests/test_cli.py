@@ -260,6 +260,9 @@ def test_export_all_writes_twelve_files_named_as_the_service_names_them(
     files = sorted(folder.iterdir())
     assert len(files) == 12
     (rid,) = {f.stem.rsplit("_", 1)[1] for f in files}  # one request id for the call
+    lines = [line for line in done.stderr.splitlines() if line.startswith("[")]
+    assert [line.split("]")[0] for line in lines] == [f"[{i}/12" for i in range(1, 13)]
+    assert sorted(line.split()[1].rstrip(":") for line in lines) == sorted(d.name for d in EXPORTS)
     for definition in EXPORTS:
         path = folder / f"default_{definition.name}_20240401_20240630_{rid}.csv"
         assert path.is_file(), path

@@ -382,11 +382,9 @@ def export_cmd(
     except CxportError as exc:
         fail(exc)
         return
-    for result in results:
-        if result.output != "-":
-            named = f"{result.export}: " if len(results) > 1 else ""
-            click.echo(f"{named}{result.rows} rows, {result.bytes} bytes → {result.output}",
-                       err=True)  # fmt: skip
+    if len(results) == 1 and results[0].output != "-":  # several: a line each as written
+        result = results[0]
+        click.echo(f"{result.rows} rows, {result.bytes} bytes → {result.output}", err=True)
 
 
 def _describe(exports: tuple[str, ...], lang: str) -> None:
@@ -436,17 +434,27 @@ def _export_jobs(
 
 def _run_exports(con: Connection, jobs: list[tuple[ExportRequest, str]]) -> list[ExportResult]:
     """One export alone (computed for its own scope); several from one snapshot
-    (`run_exports`), with a spinner on a terminal."""
+    (`run_exports`), a line per file as it is written (after a spinner on a terminal)."""
     from rich.console import Console
 
     from cxport.exports import run_export, run_exports
 
     if len(jobs) == 1:
         return [run_export(con, *jobs[0])]
+    console = Console(stderr=True)
+    done = [0]
+
+    def written(result: ExportResult) -> None:
+        done[0] += 1
+        console.print(
+            f"[{done[0]}/{len(jobs)}] {result.export}: {result.rows} rows, {result.bytes} bytes"
+            f" → {result.output}", highlight=False, markup=False, soft_wrap=True,
+        )  # fmt: skip
+
     if not sys.stderr.isatty():
-        return run_exports(con, jobs)
-    with Console(stderr=True).status(f"writing {len(jobs)} exports from one snapshot …"):
-        return run_exports(con, jobs)
+        return run_exports(con, jobs, on_result=written)
+    with console.status(f"writing {len(jobs)} exports from one snapshot …"):
+        return run_exports(con, jobs, on_result=written)
 
 
 @main.command("simulate")

@@ -100,6 +100,7 @@ def _run_group(
     use_kept: bool,
     progress: Progress | None = None,
     on_cursor: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    on_result: Callable[[ExportResult], None] | None = None,
 ) -> list[ExportResult]:
     """Exports that share `shared`'s snapshot and request tables, on one cursor.
 
@@ -133,11 +134,12 @@ def _run_group(
                 )  # fmt: skip
                 rows, size = write(con, definition.columns, definition.sql, spec, output)
                 rid = request.request_id or uuid.uuid4().hex[:12]
-                results.append(
-                    ExportResult(
-                        request.export, rows, size, str(output), as_of, rid, found is not None
-                    )
+                result = ExportResult(
+                    request.export, rows, size, str(output), as_of, rid, found is not None
                 )
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)  # e.g. a progress line per file
     finally:
         con.close()
     return results
@@ -176,6 +178,7 @@ def run_exports(
     jobs: Sequence[tuple[ExportRequest, str | Path]],
     now: dt.datetime | None = None,
     use_kept: bool = True,
+    on_result: Callable[[ExportResult], None] | None = None,
 ) -> list[ExportResult]:
     """Several exports; those of the same request (workspace, range, zone, channels,
     `as_of`) share one snapshot and build each derived fact once, over every
@@ -190,5 +193,5 @@ def run_exports(
     results: list[ExportResult] = []
     for shared, members in groups.items():
         as_of = shared.as_of_utc(now)
-        results += _run_group(store, shared, as_of, members, None, use_kept)
+        results += _run_group(store, shared, as_of, members, None, use_kept, on_result=on_result)
     return results
