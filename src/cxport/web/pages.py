@@ -1,4 +1,5 @@
-"""The web page: sign in, then Analytics › Exports (tab On-demand), in English or pt-BR.
+"""The web page: sign in, then Analytics › Exports (tabs On-demand and Scheduled), in English
+or pt-BR.
 
 Server-rendered (Jinja2, gettext catalogues of `i18n.py`); the page's script
 (`static/exports.js`) calls the JSON API with the session cookie and the
@@ -35,6 +36,7 @@ LANG_COOKIE = "cxport_lang"
 LOGIN_CSRF_COOKIE = "cxport_login_csrf"
 EXPORTS_PAGE = "/analytics/exports"
 LISTED = 30  # requests shown, newest first
+SCHEDULE_RUNS = 10  # runs shown per schedule, newest first
 
 router = APIRouter(include_in_schema=False)
 
@@ -226,3 +228,39 @@ def live(request: Request, tz: str = "UTC") -> Response:
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.get(EXPORTS_PAGE + "/scheduled")
+def scheduled_page(request: Request) -> Response:
+    """The Scheduled tab (admins): the schedules with their recent runs, and the form."""
+    from cxport.service import schedules
+
+    found = _signed_in(request)
+    if found is None:
+        return RedirectResponse("/login", status_code=303)
+    who, csrf = found
+    lang = _lang(request)
+    if not who.is_admin:
+        return _render(request, "scheduled.html", lang, 403, who=who, csrf=csrf, can_manage=False)
+    service = _service(request)
+    exports = _exports_for_form(lang)
+    try:
+        channels = service.channels(who)
+    except StoreBusy:
+        channels = []
+    shown = []
+    for s in schedules.list_schedules(service, who):
+        fmt = Formats(lang, s["tz"])
+        runs = schedules.list_runs(service, who, s["id"], limit=SCHEDULE_RUNS)
+        rows = [
+            {**r, "period": f"{fmt.instant(r['from_utc'])} – {fmt.instant(r['to_utc'])}",
+             "rows": fmt.number(r["rows"])}
+            for r in runs
+        ]  # fmt: skip
+        nxt = s["next_period"]
+        shown.append({**s, "run_rows": rows, "next_label": fmt.instant(nxt["due_at"])})
+    return _render(
+        request, "scheduled.html", lang, who=who, csrf=csrf, can_manage=True, schedules=shown,
+        exports=exports, titles={e["name"]: e["title"] for e in exports}, zones=time_zones(),
+        channels=channels,
+    )  # fmt: skip

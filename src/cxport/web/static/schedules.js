@@ -1,0 +1,68 @@
+// Analytics › Exports › Scheduled: the form and the buttons call the JSON API (session
+// cookie + X-CSRF-Token), then the page is loaded again.
+(() => {
+  "use strict";
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+  const csrf = $('meta[name="csrf-token"]').content;
+  const T = JSON.parse($("#i18n").textContent);
+  const form = $("#schedule-form");
+  const error = $("#schedule-error");
+
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json", "X-CSRF-Token": csrf };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(path, {
+      method, headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status === 401) window.location.assign("/login");
+    return response;
+  }
+
+  async function refused(response) {
+    try {
+      const body = await response.json();
+      return body.error.message;
+    } catch {
+      return response.statusText;
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = form.elements;
+    const body = {
+      name: f.name.value.trim(), export: f.export.value, every: f.every.value,
+      tz: f.tz.value.trim() || "UTC", lang: f.lang.value, format: f.format.value,
+      include_content: f.include_content.checked, lateness: f.lateness.value.trim() || "5m",
+      to: f.to.value.trim(),
+      channels: $$('input[name="channels"]:checked', form).map((b) => b.value),
+    };
+    if (f.since.value) body.since = f.since.value;
+    if (f.password.value) body.password = f.password.value;
+    if (f.private_key.value.trim()) body.private_key = f.private_key.value;
+    error.hidden = true;
+    try {
+      const response = await api("POST", "/api/v1/schedules", body);
+      if (response.status === 201) { window.location.reload(); return; }
+      error.textContent = await refused(response);
+    } catch {
+      error.textContent = T.offline;
+    }
+    error.hidden = false;
+  });
+
+  for (const button of $$("button[data-action]")) {
+    button.addEventListener("click", async () => {
+      const { action, id } = button.dataset;
+      if (action === "delete" && !window.confirm(T.confirm_delete)) return;
+      const path = `/api/v1/schedules/${encodeURIComponent(id)}`;
+      const response = action === "delete"
+        ? await api("DELETE", path)
+        : await api("POST", `${path}/${action}`);
+      if (response.ok) window.location.reload();
+      else window.alert(await refused(response));
+    });
+  }
+})();
