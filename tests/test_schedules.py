@@ -306,3 +306,48 @@ def test_bad_schedules_are_refused_naming_the_field(db: Path) -> None:
     assert "--lateness" in add("--to", "file:///tmp/x", "--lateness", "soon")
     # no key to encrypt the password with: refused, nothing kept
     assert "CXPORT_DESTINATION_KEY" in add("--to", "sftp://u:pw@127.0.0.1:22/x")
+
+
+def test_concurrent_ticks_make_each_period_once_on_sqlite_and_postgresql(
+    control_url: str,
+) -> None:
+    import threading
+
+    from cxport.control.db import Control, ExportJob, Schedule, User, Workspace
+    from cxport.jobs.schedules import tick as tick_control
+
+    control = Control(control_url)
+    try:
+        with control.session.begin() as s:
+            s.add(Workspace(id="w"))
+            s.flush()
+            s.add(User(id="u", workspace_id="w", email="a@w", role="admin"))
+            s.flush()
+            s.add(Schedule(
+                id="s1", workspace_id="w", created_by="u", name="h", export="messages",
+                every="hour", tz="America/Sao_Paulo", since=utc(2019, 2, 16, 2), lateness=0,
+                destination="file:///tmp/x", options={"lang": "en"},
+            ))  # fmt: skip
+        now = utc(2019, 2, 17, 3)  # Feb 16th 2019 in Sao Paulo: 25 hours (DST ended)
+        made: list[str] = []
+        lock = threading.Lock()
+
+        def ticker() -> None:
+            ids = tick_control(control, now)
+            with lock:
+                made.extend(ids)
+
+        threads = [threading.Thread(target=ticker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with control.session() as s:
+            jobs = list(s.query(ExportJob).order_by(ExportJob.created_at, ExportJob.id))
+        assert len(jobs) == len(made) == 25
+        starts = [j.period_start for j in jobs]
+        assert starts == sorted(starts) and len(set(starts)) == 25
+        assert all(j.options["scheduled"] is True and "start_at" in j.options for j in jobs)
+        assert tick_control(control, now) == []
+    finally:
+        control.close()

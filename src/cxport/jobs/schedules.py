@@ -196,7 +196,9 @@ def _tick_one(s: Session, control: Control, schedule: Schedule, now: dt.datetime
             dialect.insert(ExportJob)
             .values(**row)
             .on_conflict_do_nothing(index_elements=["schedule_id", "period_start"])
+            .returning(ExportJob.id)
         )
-        if s.execute(statement).rowcount:  # type: ignore[attr-defined]
-            made.append(row["id"])
+        inserted = s.execute(statement).scalar_one_or_none()  # None: another tick made it
+        if inserted is not None:
+            made.append(inserted)
     return made
