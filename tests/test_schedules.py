@@ -287,8 +287,16 @@ def test_a_paused_schedule_makes_nothing_and_resumes_from_the_period_in_progress
     assert runs(db) == []
     listed = cxport("schedule", "list", "--db", str(db))
     assert "paused" in listed
-    cxport("schedule", "delete", "--db", str(db), "d")
-    assert "d\t" not in cxport("schedule", "list", "--db", str(db))
+    cxport("schedule", "edit", "--db", str(db), "d", "--rename", "tags-daily", "--export", "tags",
+           "--tz", "America/Sao_Paulo", "--since", "2024-03-31")  # fmt: skip
+    cxport("schedule", "resume", "--db", str(db), "tags-daily")
+    [line] = cxport("schedule", "list", "--db", str(db)).splitlines()
+    assert line.split("\t")[:5] == ["tags-daily", "active", "tags", "day", "America/Sao_Paulo"]
+    # resumed now (2026 and later): the days of 2024 it was paused for are not made
+    assert tick(db, "2024-04-02T12:00:00Z").returncode == 0
+    assert runs(db) == []
+    cxport("schedule", "delete", "--db", str(db), "tags-daily")
+    assert cxport("schedule", "list", "--db", str(db)) == ""
 
 
 def test_bad_schedules_are_refused_naming_the_field(db: Path) -> None:
