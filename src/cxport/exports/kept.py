@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from cxport.exports import engine
+from cxport.exports import engine, kept_plan
 from cxport.exports.defs import EXPORTS
 from cxport.exports.engine import EXPORT_MEMORY_LIMIT, memory_limit
 from cxport.exports.facts import (
@@ -91,13 +91,17 @@ def definitions_hash() -> str:
     h = hashlib.sha256(f"format {KEPT_FORMAT}".encode())
     for fact in kept_facts():
         build = fact.build.__qualname__ if fact.build is not None else ""
-        for part in (fact.name, fact.sql or "", build, fact.at_as_of or "", fact.kept_order or ""):
+        parts = (fact.name, fact.sql or "", build, fact.at_as_of or "", fact.kept_order or "")
+        for part in (*parts, fact.touched or "", *fact.reads_whole):
             h.update(b"\0" + part.encode())
     return h.hexdigest()[:16]
 
 
 def _latest_batch(con: duckdb.DuckDBPyConnection, workspace: str) -> int | None:
-    row = con.execute("SELECT max(batch_id) FROM batches WHERE workspace = ?", [workspace])
+    """The workspace's latest batch that stored records (one that stored none changes nothing)."""
+    row = con.execute(
+        "SELECT max(batch_id) FROM batches WHERE workspace = ? AND records > 0", [workspace]
+    )
     value = row.fetchone()
     return None if value is None or value[0] is None else int(value[0])
 
@@ -118,18 +122,33 @@ def writable(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
-def _recorded(con: duckdb.DuckDBPyConnection, workspace: str) -> Kept | None:
-    """The workspace's kept facts unless stale (a batch landed since, or other definitions)."""
+@dataclass(frozen=True)
+class _Record:
+    """The workspace's row of `kept_facts`."""
+
+    schema: str
+    batch_id: int
+    horizon: dt.datetime
+    definitions: str
+
+
+def _record(con: duckdb.DuckDBPyConnection, workspace: str) -> _Record | None:
     row = con.execute(
         "SELECT schema_name, batch_id, horizon, definitions FROM kept_facts WHERE workspace = ?",
         [workspace],
     ).fetchone()
-    if row is None:
+    return None if row is None else _Record(str(row[0]), int(row[1]), row[2], str(row[3]))
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, workspace: str) -> Kept | None:
+    """The workspace's kept facts unless stale (records landed since, or other definitions)."""
+    found = _record(con, workspace)
+    if found is None or found.definitions != definitions_hash():
         return None
-    schema, batch_id, horizon, definitions = row
-    if definitions != definitions_hash() or batch_id != _latest_batch(con, workspace):
+    latest = _latest_batch(con, workspace)
+    if latest is not None and latest > found.batch_id:
         return None
-    return Kept(schema, horizon)
+    return Kept(found.schema, found.horizon)
 
 
 def current(con: duckdb.DuckDBPyConnection, workspace: str, as_of: dt.datetime) -> Kept | None:
@@ -151,11 +170,13 @@ def refresh(
     force: bool = False,
     for_as_of: dt.datetime | None = None,
 ) -> tuple[Kept | None, bool]:
-    """Build the workspace's kept facts unless they are current; (kept, built now).
+    """Bring the workspace's kept facts up to date unless they are current; (kept, built now).
 
-    (None, False) for a workspace without records, and when `for_as_of` (naive
-    UTC) is given and is before the horizon: an export at that snapshot could
-    not read them.
+    Kept facts that saw earlier batches are refreshed by what the batches since
+    touched (`kept_plan.py`), or rebuilt whole when that reaches too far (or
+    with `force`, or other definitions). (None, False) for a workspace without
+    records, and when `for_as_of` (naive UTC) is given and is before the
+    horizon: an export at that snapshot could not read them.
     """
     found = None if force else _recorded(con, workspace)
     if found is not None:  # current: no scan for the horizon, it is recorded
@@ -168,12 +189,108 @@ def refresh(
         return None, False
     if for_as_of is not None and for_as_of < horizon:
         return None, False
+    previous = None if force else _record(con, workspace)
     cur = con.cursor()  # its own temporary objects and transaction
     try:
         with memory_limit(cur, EXPORT_MEMORY_LIMIT):  # sorts spill past it, as in an export
+            if previous is not None and _updatable(con, previous):
+                updated = _update(con, cur, workspace, previous, latest, horizon)
+                if updated is not None:
+                    return updated, True
             return _build(con, cur, workspace, latest, horizon), True
     finally:
         cur.close()
+
+
+def _updatable(con: duckdb.DuckDBPyConnection, previous: _Record) -> bool:
+    """Whether kept facts can be refreshed in place: same definitions, every table there."""
+    if previous.definitions != definitions_hash():
+        return False
+    (n,) = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+        " AND schema_name = ?",
+        [previous.schema],
+    ).fetchone() or (0,)
+    return int(n) == len(stored_facts())
+
+
+def _define_snapshot(
+    base: duckdb.DuckDBPyConnection,
+    cur: duckdb.DuckDBPyConnection,
+    workspace: str,
+    horizon: dt.datetime,
+) -> FactContext:
+    Snapshot(workspace, horizon).define(cur)
+    engine.install(cur, ZoneInfo("UTC"), base)
+    # Kept facts read no request but its `as_of`: the range stays NULL, so a
+    # fact that read it would come out empty, and the tests comparing both
+    # paths would fail.
+    define_request(cur, None, None, horizon)
+    return FactContext(start=horizon, end=horizon, as_of=horizon)
+
+
+def _update(
+    base: duckdb.DuckDBPyConnection,
+    cur: duckdb.DuckDBPyConnection,
+    workspace: str,
+    previous: _Record,
+    batch_id: int,
+    horizon: dt.datetime,
+) -> Kept | None:
+    """Refresh the kept facts in `previous.schema` by what the batches since touched,
+    in one transaction; None when the plan says to rebuild them whole."""
+    ctx = _define_snapshot(base, cur, workspace, horizon)
+    plan = kept_plan.plan(cur, workspace, previous.batch_id)
+    if plan.full:
+        return None
+    schema = previous.schema
+    stored = stored_facts()
+    changed: list[Fact] = []
+    if not plan.nothing:
+        kept_plan.define_touched_scope(cur)
+        for fact in kept_facts():
+            if fact.build is not None:  # built in Python: whole, over the touched scope
+                build_fact(cur, fact, ctx)
+                continue
+            if fact.sql is None or fact.touched is None:
+                return None  # not refreshable by parts: whole
+            for dep in fact.reads_whole:  # every row: the kept ones not touched, and the new
+                touched = _registry_fact(dep).touched
+                cur.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM {schema}.{dep}"
+                    f" WHERE NOT coalesce({touched}, false)"
+                    f" UNION ALL SELECT * FROM kd_{dep}"
+                )
+            cur.execute(
+                f"CREATE OR REPLACE TEMP TABLE kd_{fact.name} AS"
+                f" SELECT * FROM ({fact.sql}) AS rows_ WHERE {fact.touched}"
+            )
+            for dep in fact.reads_whole:  # back to the touched rows for the facts after
+                cur.execute(f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM kd_{dep}")
+            cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM kd_{fact.name}")
+            if fact.name in stored:
+                changed.append(fact)
+    cur.execute("BEGIN")
+    try:
+        for fact in changed:
+            table = f"{schema}.{fact.name}"
+            cur.execute(f"DELETE FROM {table} WHERE {fact.touched}")
+            order = f" ORDER BY {fact.kept_order}" if fact.kept_order else ""
+            cur.execute(f"INSERT INTO {table} SELECT * FROM kd_{fact.name}{order}")
+        cur.execute(
+            "UPDATE kept_facts SET batch_id = ?, horizon = ?, built_at = now()::TIMESTAMP"
+            " WHERE workspace = ?",
+            [batch_id, horizon, workspace],
+        )
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    return Kept(schema, horizon)
+
+
+def _registry_fact(name: str) -> Fact:
+    return next(f for f in kept_facts() if f.name == name)
 
 
 def _build(
@@ -183,14 +300,28 @@ def _build(
     batch_id: int,
     horizon: dt.datetime,
 ) -> Kept:
-    Snapshot(workspace, horizon).define(cur)
-    engine.install(cur, ZoneInfo("UTC"), base)
-    # Kept facts read no request but its `as_of`: the range stays NULL, so a
-    # fact that read it would come out empty, and the tests comparing both
-    # paths would fail.
-    define_request(cur, None, None, horizon)
+    schema = build_schema(base, cur, workspace, horizon)
+    try:
+        _swap(cur, workspace, schema, batch_id, horizon)
+    except BaseException:
+        cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        raise
+    return Kept(schema, horizon)
+
+
+def build_schema(
+    base: duckdb.DuckDBPyConnection,
+    cur: duckdb.DuckDBPyConnection,
+    workspace: str,
+    horizon: dt.datetime,
+) -> str:
+    """Build every kept fact whole, at `horizon`, into a new schema; its name.
+
+    Nothing reads it until it is recorded (`_swap`); tests compare it with
+    kept facts refreshed by parts.
+    """
+    ctx = _define_snapshot(base, cur, workspace, horizon)
     define_scope(cur, None)
-    ctx = FactContext(start=horizon, end=horizon, as_of=horizon)
     stored = stored_facts()
     (n,) = cur.execute("SELECT nextval('kept_ids')").fetchone() or (0,)
     schema = f"kept_{int(n)}"
@@ -209,11 +340,10 @@ def _build(
             build_fact(cur, fact, ctx)
             if fact.name in stored:  # built in Python: store its table
                 cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {fact.name}")
-        _swap(cur, workspace, schema, batch_id, horizon)
     except BaseException:
         cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         raise
-    return Kept(schema, horizon)
+    return schema
 
 
 def _swap(

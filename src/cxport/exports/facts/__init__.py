@@ -52,6 +52,15 @@ class Fact:
     # The kept copy's rows are stored in this order (an ORDER BY list): the one
     # its export sorts by, which then sorts rows already in order, much faster.
     kept_order: str | None = None
+    # Refreshed by what a batch touched (`kept_plan.py`): which kept rows a
+    # batch's records may change, as a condition on the fact's columns over the
+    # touched keys (`TOUCHED_*`). The rows meeting it are computed again (the
+    # same SQL, over the touched conversations' records: the `c_*` views) and
+    # replace the kept ones. None: a fact built in Python, built whole each time.
+    touched: str | None = None
+    # Requirements this fact reads whole (every kept row), not only their
+    # touched rows: they must be stored.
+    reads_whole: tuple[str, ...] = ()
 
     @property
     def reads_scope(self) -> bool:
@@ -59,6 +68,14 @@ class Fact:
         return (
             self.build is not None or re.search(r"\b(FROM|JOIN)\s+c_", self.sql or "") is not None
         )
+
+
+# What a batch touched (`kept_plan.py`): tables of ids (`id`), and the
+# conditions on a kept fact's rows naming them.
+TOUCHED_CONVERSATION = "conversation_id IN (SELECT id FROM t_conversation)"
+TOUCHED_MESSAGE = "message_id IN (SELECT id FROM t_message)"
+TOUCHED_CONTACT = "contact_profile_id IN (SELECT id FROM t_contact)"
+TOUCHED_AGENT = "agent_id IN (SELECT id FROM t_agent)"
 
 
 # Record types scoped by their conversation, and by their message's conversation.

@@ -32,7 +32,7 @@ ran out of its 3 GB at 1 M.
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact
+from cxport.exports.facts import TOUCHED_CONTACT, Fact
 
 # A conversation entity is on the selected channels (every one without a filter).
 _ON_CHANNELS = "(NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))"
@@ -70,12 +70,13 @@ CONVERSATION_MESSAGE_SPAN = Fact(
     name="f_conversation_message_span",
     requires=("f_conversation_entity",),
     keep=True,
+    touched=TOUCHED_CONTACT,
     sql=f"""
     WITH per_conversation AS (
         SELECT m.conversation_id,
                max(m."at") AS last_at,
                {_COUNTS}
-        FROM s_message AS m
+        FROM c_message AS m
         GROUP BY m.conversation_id
     )
     SELECT p.*, c.contact_profile_id, c.channel_id,
@@ -95,6 +96,7 @@ CONTACT_ACTIVITY = Fact(
     name="f_contact_activity",
     requires=("f_conversation_message_span", "f_contact_card"),
     keep=True,
+    touched=TOUCHED_CONTACT,
     kept_order="created_at, contact_profile_id",
     sql=f"""
     WITH per_contact AS (

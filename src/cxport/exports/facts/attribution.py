@@ -27,8 +27,8 @@ conversation is not visible at the snapshot):
   first), without building the whole conversation row.
 
 Like every fact about conversations they read the `c_*` views (the
-conversations of the export's scope; all of them without one), but for
-`f_va_activity`, which reads every conversation's (`s_*`). None reads the
+conversations of the export's scope; all of them without one: the
+virtual-agents export, which reads `f_va_activity`, has none). None reads the
 request: all are kept (`kept.py`), in the order of their instant, so that a
 filter on the range reads only the row groups it needs.
 
@@ -40,11 +40,16 @@ answer.
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact
+from cxport.exports.facts import TOUCHED_CONVERSATION, TOUCHED_MESSAGE, Fact
+
+# A tag's row follows its message (the message may arrive after the tag, or
+# never); every other row its conversation.
+_TOUCHED_BY_KIND = f"CASE WHEN kind = 'tag' THEN {TOUCHED_MESSAGE} ELSE {TOUCHED_CONVERSATION} END"
 
 REPLY = Fact(
     name="f_reply",
     keep=True,
+    touched=TOUCHED_CONVERSATION,
     kept_order="sent_at",  # range filters skip row groups
     requires=("f_conversation_entity",),
     materialize=False,  # a filter on the range pushes down into the message scan
@@ -60,6 +65,7 @@ REPLY = Fact(
 RESOLUTION = Fact(
     name="f_resolution",
     keep=True,
+    touched=TOUCHED_CONVERSATION,
     kept_order="resolved_at",  # range filters skip row groups
     requires=("f_conversation_entity",),
     sql="""
@@ -90,6 +96,7 @@ RESOLUTION = Fact(
 CSAT_ANSWER = Fact(
     name="f_csat_answer",
     keep=True,
+    touched=TOUCHED_CONVERSATION,
     kept_order="answered_at",  # range filters skip row groups
     requires=("f_resolution", "f_conversation_entity"),
     sql="""
@@ -109,6 +116,7 @@ CSAT_ANSWER = Fact(
 LABEL_ADDED = Fact(
     name="f_label_added",
     keep=True,
+    touched=_TOUCHED_BY_KIND,
     kept_order="added_at",  # range filters skip row groups
     requires=("f_conversation_entity",),
     materialize=False,
@@ -132,6 +140,7 @@ LABEL_ADDED = Fact(
 FIRST_RESOLUTION = Fact(
     name="f_first_resolution",
     keep=True,
+    touched=TOUCHED_CONVERSATION,
     kept_order="resolved_at",  # range filters skip row groups
     requires=("f_resolution", "f_conversation_messages"),
     sql="""
@@ -151,33 +160,34 @@ FIRST_RESOLUTION = Fact(
 VA_ACTIVITY = Fact(
     name="f_va_activity",
     keep=True,
+    touched=_TOUCHED_BY_KIND,
     kept_order="act_at",  # range filters skip row groups
     sql="""
     WITH activity AS (
         SELECT m.virtual_agent_id AS va_id, m.conversation_id, 'message' AS kind,
                NULL AS message_id, m.at AS act_at
-        FROM s_message AS m
+        FROM c_message AS m
         WHERE m.source = 'VIRTUAL_AGENT' AND m.virtual_agent_id IS NOT NULL
         UNION ALL
         SELECT s.virtual_agent_id, s.conversation_id,
                CASE WHEN s.status = 'RESOLVED' THEN 'resolved' ELSE 'handover' END, NULL, s.at
-        FROM s_status_change AS s
+        FROM c_status_change AS s
         WHERE s.virtual_agent_id IS NOT NULL
           AND (s.status = 'RESOLVED'
                OR (s.status = 'NEW' AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION'))
         UNION ALL
         SELECT s.virtual_agent_id, s.conversation_id, 'handover_error', NULL, s.at
-        FROM s_status_change AS s
+        FROM c_status_change AS s
         WHERE s.virtual_agent_id IS NOT NULL AND s.status = 'NEW'
           AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION' AND s.handover_reason = 'ERROR'
         UNION ALL
         SELECT t.virtual_agent_id, t.conversation_id, 'topic', NULL, t.at
-        FROM s_topic_applied AS t
+        FROM c_topic_applied AS t
         WHERE t.virtual_agent_id IS NOT NULL
         UNION ALL
         SELECT g.virtual_agent_id, m.conversation_id, 'tag', g.message_id, g.at
-        FROM s_tag_applied AS g
-        LEFT JOIN s_message AS m ON m.message_id = g.message_id
+        FROM c_tag_applied AS g
+        LEFT JOIN c_message AS m ON m.message_id = g.message_id
         WHERE g.virtual_agent_id IS NOT NULL
     )
     SELECT a.*, c.channel_id

@@ -213,10 +213,15 @@ def _read_versions(con: duckdb.DuckDBPyConnection) -> list[CalendarVersion]:
 
 
 def data_span(con: duckdb.DuckDBPyConnection) -> Interval | None:
-    """The UTC days holding the visible messages, as epoch milliseconds."""
+    """The UTC days holding the visible messages in scope, as epoch milliseconds.
+
+    A first response starts and ends between two messages of its conversation,
+    so the days of the conversations in scope suffice; and business time is
+    read as a difference of two clock readings, which no other span changes.
+    """
     (row,) = con.execute(
         "SELECT cx_ms(TIMESTAMP '1970-01-01 00:00:00', min(\"at\")),"
-        " cx_ms(TIMESTAMP '1970-01-01 00:00:00', max(\"at\")) FROM s_message"
+        " cx_ms(TIMESTAMP '1970-01-01 00:00:00', max(\"at\")) FROM c_message"
     ).fetchall()
     if row[0] is None:
         return None

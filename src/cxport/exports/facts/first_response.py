@@ -15,7 +15,7 @@ end_agent_id, end_team_id, business_ms (NULL when start_at is).
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact
+from cxport.exports.facts import TOUCHED_CONVERSATION, Fact
 
 # Business time from the clock origin to instant `t` on the segment `c` holding it.
 _B = "({c}.cum_ms + CASE WHEN {c}.business THEN cx_ms({c}.seg_start, {t}) ELSE 0 END)"
@@ -23,6 +23,7 @@ _B = "({c}.cum_ms + CASE WHEN {c}.business THEN cx_ms({c}.seg_start, {t}) ELSE 0
 FIRST_RESPONSE = Fact(
     "f_first_response",
     keep=True,
+    touched=TOUCHED_CONVERSATION,
     requires=(
         "f_conversation_entity",
         "f_conversation_messages",

@@ -34,7 +34,7 @@ fact does not change with `as_of` past the last record, and can be kept.
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact
+from cxport.exports.facts import TOUCHED_CONVERSATION, Fact
 
 # Ranks of `records.TYPE_RANK`: lock 1, unlock 2, status_change 3, presence 4. In each
 # stream the rank also says what a record is (its kind), so the sorts carry no more.
@@ -42,6 +42,7 @@ LOCK_SESSION = Fact(
     "f_lock_session",
     requires=("f_conversation_entity",),
     keep=True,
+    touched=TOUCHED_CONVERSATION,
     # Kept at the horizon (no record after it): a session still open ends at the
     # request's `as_of` instead, and its class stands (no reply or resolution
     # can come between the horizon and `as_of`).
@@ -179,6 +180,7 @@ CONVERSATION_LOCK_TIME = Fact(
     "f_conversation_lock_time",
     requires=("f_lock_session",),
     keep=True,
+    touched=TOUCHED_CONVERSATION,
     sql=f"""
 SELECT conversation_id,
        CAST(coalesce(sum(duration_ms) FILTER (WHERE class = 'handle' AND {_ENDED}), 0) AS BIGINT)

@@ -26,7 +26,7 @@ by `at`, then record id.
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact
+from cxport.exports.facts import TOUCHED_AGENT, Fact
 
 # Kept at the horizon, where an agent's last interval is open: it runs to the
 # request's `as_of` instead (`at_as_of`).
@@ -36,6 +36,7 @@ PRESENCE_INTERVAL = Fact(
     name="f_presence_interval",
     materialize=False,  # each export reads it once: a view spares writing a table
     keep=True,
+    touched=TOUCHED_AGENT,
     kept_order="started_at, agent_id, record_id",  # agent-presence's order
     at_as_of=f"""
     SELECT k.agent_id, k.record_id, k.status, k.away_state, k.started_at, k.ended_at,
@@ -96,6 +97,8 @@ AGENT_UTILIZED = Fact(
     name="f_agent_utilized",
     requires=("f_presence_interval", "f_lock_session"),
     keep=True,
+    touched=TOUCHED_AGENT,
+    reads_whole=("f_lock_session",),
     kept_order="from_at",  # range filters skip row groups
     sql=f"""
     WITH available AS (

@@ -16,7 +16,7 @@ scope, every one when the export has none.
 
 from __future__ import annotations
 
-from cxport.exports.facts import Fact
+from cxport.exports.facts import TOUCHED_CONVERSATION, TOUCHED_MESSAGE, Fact
 
 
 def _current(target: str, item: str, applied: str, removed: str) -> str:
@@ -37,6 +37,7 @@ QUALIFY row_number() OVER (
 CONVERSATION_TOPIC = Fact(
     "f_conversation_topic",
     keep=True,
+    touched=TOUCHED_CONVERSATION,
     sql=_current("conversation_id", "topic_id", "c_topic_applied", "c_topic_removed"),
 )
 
@@ -44,6 +45,7 @@ CONVERSATION_TOPIC = Fact(
 MESSAGE_TAG = Fact(
     "f_message_tag",
     keep=True,
+    touched=TOUCHED_MESSAGE,
     sql=_current("message_id", "tag_id", "c_tag_applied", "c_tag_removed"),
 )
 
@@ -54,6 +56,7 @@ MESSAGE_TAG_LIST = Fact(
     "f_message_tag_list",
     requires=("f_message_tag",),
     keep=True,
+    touched=TOUCHED_MESSAGE,
     sql="""
 WITH lists AS (
     SELECT t.message_id,
@@ -85,6 +88,7 @@ TOPIC_APPLICATION = Fact(
     "f_topic_application",
     requires=("f_conversation_topic",),
     keep=True,
+    touched=TOUCHED_CONVERSATION,
     kept_order="applied_at",  # range filters skip row groups
     sql="""
 SELECT a.topic_id, a.conversation_id, a."at" AS applied_at, c.channel_id,
@@ -102,6 +106,7 @@ TAG_APPLICATION = Fact(
     "f_tag_application",
     requires=("f_message_tag",),
     keep=True,
+    touched=TOUCHED_MESSAGE,
     kept_order="applied_at",  # range filters skip row groups
     sql="""
 SELECT a.tag_id, a.message_id, a."at" AS applied_at, c.channel_id, c.contact_profile_id,

@@ -1,0 +1,167 @@
+"""What the batches since the kept facts were built touched, and how to refresh them.
+
+A batch's records name conversations, messages, contacts and agents; what
+depends on those is found from the records themselves (the snapshot views
+`s_*`), never from a second version of a fact. The result is four tables of
+ids on the build's connection, which each kept fact's `Fact.touched`
+condition reads:
+
+- `t_message`: the messages the batches name (their `message`,
+  `message_deleted` and tag records), the messages carrying a renamed tag,
+  and every message of a touched conversation;
+- `t_conversation`: the conversations the batches name (directly, or through
+  one of their messages); those with a renamed topic; those whose lock
+  sessions an agent's new lock or presence change may end (the agent's locks
+  from its lock before that record on: "next lock" and "presence" end the
+  session before); and every conversation of a touched contact (a
+  contact's message span reads all of them);
+- `t_contact`: the contacts the batches name (versions, attribute values),
+  those with an attribute whose definition changed, and every contact any
+  version of a touched conversation names (its old contact and its new);
+- `t_agent`: the agents of the batches' locks and presence changes, and of
+  every lock on a touched conversation (their utilization reads their
+  sessions).
+
+Some changes reach too far to be worth following: a `business_hours`
+version (the first response of every conversation of its channels, or of
+every channel for the default calendar), or a batch touching more than a
+quarter of the conversations. Those rebuild everything (`Plan.full`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from cxport.exports.facts import BY_CONVERSATION, BY_MESSAGE
+from cxport.records import RECORD_TYPES
+
+# Past this share of the conversations, a full build costs no more.
+WIDE_SHARE = 0.25
+
+# The record types naming a conversation, and those naming a message.
+_BY_CONVERSATION = BY_CONVERSATION
+_BY_MESSAGE = ("message", *BY_MESSAGE)
+TOUCHED_TABLES = ("t_conversation", "t_message", "t_contact", "t_agent")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to bring kept facts up to date: whole (`full`, and why) or by what was touched."""
+
+    full: bool
+    reason: str = ""
+    conversations: int = 0
+    messages: int = 0
+    contacts: int = 0
+    agents: int = 0
+
+    @property
+    def nothing(self) -> bool:
+        """No kept row can change (entity versions no kept fact shows, say)."""
+        return not self.full and not (
+            self.conversations or self.messages or self.contacts or self.agents
+        )
+
+
+def _new(workspace: str, since: int, type_name: str) -> str:
+    """The records of `type_name` stored by the batches after `since`."""
+    table = next(rt.table for rt in RECORD_TYPES if rt.name == type_name)
+    ws = workspace.replace("'", "''")
+    # Zone maps on batch_id skip the older row groups (records go in by batch).
+    return f"(SELECT * FROM {table} WHERE workspace = '{ws}' AND batch_id > {int(since)})"
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
+    """Plan the refresh of kept facts that saw the batches up to `since`.
+
+    `con` has the snapshot views at the new horizon (`s_*`, `e_*`); the touched
+    tables are left on it (TEMP) for the facts' `touched` conditions.
+    """
+
+    def new(t: str) -> str:
+        return _new(workspace, since, t)
+
+    if _count(con, f"SELECT count(*) FROM {new('business_hours')}"):
+        return Plan(True, "a business_hours version (its channels' first responses)")
+    run = con.execute
+    # Messages named by the batches, and those carrying a renamed tag.
+    named = " UNION ".join(f"SELECT message_id AS id FROM {new(t)}" for t in _BY_MESSAGE)
+    run(
+        f"CREATE OR REPLACE TEMP TABLE t_message AS {named}"
+        " UNION SELECT message_id FROM s_tag_applied"
+        f" WHERE tag_id IN (SELECT tag_id FROM {new('tag')})"
+    )
+    # Conversations: named, through their messages, or carrying a renamed topic.
+    direct = " UNION ".join(f"SELECT conversation_id AS id FROM {new(t)}" for t in _BY_CONVERSATION)
+    run(
+        f"CREATE OR REPLACE TEMP TABLE t_conversation AS {direct}"
+        " UNION SELECT conversation_id FROM s_message WHERE message_id IN (SELECT id FROM t_message)"
+        " UNION SELECT conversation_id FROM s_topic_applied"
+        f" WHERE topic_id IN (SELECT topic_id FROM {new('topic')})"
+    )
+    # An agent's new lock or presence change ends the session of its lock
+    # before it (any conversation): its locks from that one on.
+    run(
+        'CREATE OR REPLACE TEMP TABLE t_agent_first AS SELECT agent_id, min("at") AS first_at FROM ('
+        f' SELECT agent_id, "at" FROM {new("lock")} WHERE agent_id IS NOT NULL'
+        f' UNION ALL SELECT agent_id, "at" FROM {new("presence")}) AS a GROUP BY agent_id'
+    )
+    run(
+        "INSERT INTO t_conversation SELECT DISTINCT l.conversation_id FROM s_lock AS l"
+        " JOIN t_agent_first AS f ON f.agent_id = l.agent_id"
+        " WHERE l.at >= coalesce((SELECT max(p.at) FROM s_lock AS p"
+        " WHERE p.agent_id = f.agent_id AND p.at < f.first_at), f.first_at)"
+        " AND l.conversation_id NOT IN (SELECT id FROM t_conversation)"
+    )
+    # Contacts: named, with a redefined attribute, or of a touched conversation.
+    run(
+        f"CREATE OR REPLACE TEMP TABLE t_contact AS SELECT contact_profile_id AS id FROM {new('contact')}"
+        f" UNION SELECT contact_profile_id FROM {new('contact_attribute')}"
+        " UNION SELECT contact_profile_id FROM s_contact_attribute WHERE attribute_id IN"
+        f" (SELECT attribute_id FROM {new('contact_attribute_definition')})"
+        " UNION SELECT contact_profile_id FROM s_conversation"
+        " WHERE conversation_id IN (SELECT id FROM t_conversation)"
+    )
+    run(
+        "INSERT INTO t_conversation SELECT DISTINCT conversation_id FROM s_conversation"
+        " WHERE contact_profile_id IN (SELECT id FROM t_contact)"
+        " AND conversation_id NOT IN (SELECT id FROM t_conversation)"
+    )
+    run(
+        "INSERT INTO t_message SELECT message_id FROM s_message"
+        " WHERE conversation_id IN (SELECT id FROM t_conversation)"
+        " AND message_id NOT IN (SELECT id FROM t_message)"
+    )
+    run(
+        "CREATE OR REPLACE TEMP TABLE t_agent AS SELECT agent_id AS id FROM t_agent_first"
+        " UNION SELECT agent_id FROM s_lock"
+        " WHERE agent_id IS NOT NULL AND conversation_id IN (SELECT id FROM t_conversation)"
+    )
+    run("DROP TABLE t_agent_first")
+    counts = [_count(con, f"SELECT count(*) FROM {t}") for t in TOUCHED_TABLES]
+    every = _count(con, "SELECT count(DISTINCT conversation_id) FROM s_conversation")
+    if counts[0] > max(WIDE_SHARE * every, 1000):
+        return Plan(True, f"{counts[0]} of {every} conversations touched", *counts)
+    return Plan(False, "", *counts)
+
+
+def define_touched_scope(con: duckdb.DuckDBPyConnection) -> None:
+    """The `c_*` views over the touched records: conversations' by `t_conversation`,
+    messages' by `t_message` (a tag on a message not stored yet included)."""
+    for name in BY_CONVERSATION:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}"
+            " WHERE conversation_id IN (SELECT id FROM t_conversation)"
+        )
+    for name in BY_MESSAGE:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}"
+            " WHERE message_id IN (SELECT id FROM t_message)"
+        )
