@@ -17,10 +17,14 @@ from service_support import Server, cxport
 from test_web_page import (  # the same browser and page helpers as the page's tests
     CHROMIUM,
     PASSWORD,
+    SHOTS,
     browser,  # noqa: F401 - a fixture
     new_page,
     serious_violations,
+    shot,
 )
+
+from cxport.exports.dictionary import catalogue_document
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
@@ -77,11 +81,24 @@ def test_an_admin_makes_a_schedule_sees_it_delivered_and_pauses_it(
     row = page.locator("table.runs tbody tr").first.inner_text()
     assert "1 / 1" in row  # one export attempt, one delivery attempt
     assert len(list((tmp_path / "out" / "teams").glob("*.manifest.json"))) == 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot(page, "scheduled")
     assert serious_violations(page) == []
     assert page.js_errors == []
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Resume").wait_for()
     assert "Paused" in page.locator(".schedule h3").inner_text()
+    # edited with the same form: the export changes, the rest stays
+    page.get_by_role("button", name="Edit").click()
+    assert page.get_by_label("Name").input_value() == "nightly teams"
+    page.get_by_label("Export type").select_option("tags")
+    with page.expect_response(lambda r: r.request.method == "PATCH") as answer:
+        page.get_by_role("button", name="Save changes").click()
+    assert answer.value.status == 200
+    page.wait_for_load_state()
+    tags = next(e["title"] for e in catalogue_document("en")["exports"] if e["name"] == "tags")
+    page.locator(".facts").get_by_text(tags, exact=True).wait_for()
+    assert "(UTC)" in page.locator(".facts").inner_text()
     # Portuguese: the tab and the states are translated
     page.goto(server.url + "/analytics/exports/scheduled?lang=pt-BR")
     text = page.locator("main").inner_text()

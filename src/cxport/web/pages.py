@@ -258,7 +258,10 @@ def scheduled_page(request: Request) -> Response:
             for r in runs
         ]  # fmt: skip
         nxt = s["next_period"]
-        shown.append({**s, "run_rows": rows, "next_label": fmt.instant(nxt["due_at"])})
+        edit = {k: s[k] for k in ("id", "name", "export", "every", "tz", "channels", "lang",
+                                  "format", "include_content", "to")}  # fmt: skip
+        shown.append({**s, "run_rows": rows, "next_label": fmt.instant(nxt["due_at"]),
+                      "edit": {**edit, "lateness": str(s["lateness_seconds"])}})  # fmt: skip
     return _render(
         request, "scheduled.html", lang, who=who, csrf=csrf, can_manage=True, schedules=shown,
         exports=exports, titles={e["name"]: e["title"] for e in exports}, zones=time_zones(),

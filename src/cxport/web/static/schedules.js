@@ -43,15 +43,38 @@
     if (f.password.value) body.password = f.password.value;
     if (f.private_key.value.trim()) body.private_key = f.private_key.value;
     error.hidden = true;
+    const editing = form.dataset.editing;
     try {
-      const response = await api("POST", "/api/v1/schedules", body);
-      if (response.status === 201) { window.location.reload(); return; }
+      const response = editing
+        ? await api("PATCH", `/api/v1/schedules/${encodeURIComponent(editing)}`, body)
+        : await api("POST", "/api/v1/schedules", body);
+      if (response.ok) { window.location.reload(); return; }
       error.textContent = await refused(response);
     } catch {
       error.textContent = T.offline;
     }
     error.hidden = false;
   });
+
+  // -- edit: the form takes the schedule's values and saves them with PATCH ----------
+  for (const button of $$("button[data-edit]")) {
+    button.addEventListener("click", () => {
+      const s = JSON.parse(button.dataset.edit);
+      const f = form.elements;
+      for (const key of ["name", "export", "every", "tz", "lang", "format", "lateness", "to"]) {
+        f[key].value = s[key];
+      }
+      f.include_content.checked = s.include_content;
+      for (const box of $$('input[name="channels"]', form)) box.checked = s.channels.includes(box.value);
+      f.since.value = ""; f.password.value = ""; f.private_key.value = "";
+      form.dataset.editing = s.id;
+      $("#schedule-submit").textContent = T.save;
+      const note = $("#schedule-editing");
+      note.textContent = T.editing.replace("{name}", s.name);
+      note.hidden = false;
+      f.name.focus();
+    });
+  }
 
   for (const button of $$("button[data-action]")) {
     button.addEventListener("click", async () => {
