@@ -12,6 +12,7 @@ import hashlib
 import io
 import itertools
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -359,3 +360,20 @@ def test_concurrent_ticks_make_each_period_once_on_sqlite_and_postgresql(
         assert tick_control(control, now) == []
     finally:
         control.close()
+
+
+def test_folder_destinations_stay_under_the_allowed_folders(db: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "CXPORT_DESTINATION_FOLDERS": str(tmp_path / "exports")}
+    base = [sys.executable, "-m", "cxport", "schedule", "add", "--db", str(db), "--export",
+            "tags", "--every", "day"]  # fmt: skip
+    refused = subprocess.run(
+        [*base, "--name", "a", "--to", "file:///etc/cron.d"], capture_output=True, text=True,
+        env=env, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "--to" in refused.stderr
+    assert "must be under" in refused.stderr
+    allowed = subprocess.run(
+        [*base, "--name", "b", "--to", f"file://{tmp_path / 'exports' / 'tags'}"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert allowed.returncode == 0, allowed.stderr

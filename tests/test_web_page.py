@@ -210,7 +210,7 @@ def test_admin_generates_every_export_is_notified_and_downloads_the_cli_file(
     assert [o.get_attribute("value") for o in page.locator("#f-export option").all()] == [
         d.name for d in EXPORTS
     ]
-    assert page.locator(".tabs a").all_inner_texts() == ["On-demand"]  # no Scheduled tab yet
+    assert page.locator(".tabs a").all_inner_texts() == ["On-demand", "Scheduled"]  # an admin's
     # The definition of the selected export, collapsed, follows the choice.
     page.get_by_label("Export type").select_option("agent-presence")
     definition = page.locator('details[data-export="agent-presence"]')

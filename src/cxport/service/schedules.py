@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
@@ -333,6 +333,7 @@ def _destination(service: Service, ask: ScheduleAsk, current: Schedule | None) -
         values["host_key"] = None  # a new server: pinned again on first use
     password = ask.password if ask.password is not None else in_url
     if address.scheme == "file":
+        _allowed_folder(service, address.folder)
         values |= {"secret": None, "auth": "none"}
         return values
     if ask.private_key:
@@ -355,6 +356,15 @@ def _destination(service: Service, ask: ScheduleAsk, current: Schedule | None) -
         {"password": password if not ask.private_key else None, "private_key": ask.private_key}
     )
     return values
+
+
+def _allowed_folder(service: Service, folder: str) -> None:
+    """A file:// destination must be under one of `CXPORT_DESTINATION_FOLDERS` (when set):
+    an admin of a workspace does not choose where the server writes."""
+    roots = [r.strip() for r in service.settings.destination_folders.split(",") if r.strip()]
+    target = PurePosixPath(folder)
+    if roots and not any(target.is_relative_to(PurePosixPath(root)) for root in roots):
+        raise InvalidField("to", f"file:// destinations must be under {', '.join(roots)}")
 
 
 # -- objects ------------------------------------------------------------------------

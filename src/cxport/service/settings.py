@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     schedule_tick: dt.timedelta = Field(
         dt.timedelta(seconds=30), description="How often serve and worker look for due schedules."
     )
+    destination_folders: str = Field(
+        "",
+        description="Folders that file:// destinations may write under (comma-separated);"
+        " empty: any folder this service may write.",
+    )
     destination_timeout: dt.timedelta = Field(
         dt.timedelta(seconds=30), description="Timeout of one SFTP connection or transfer."
     )
