@@ -261,3 +261,63 @@ def test_a_kill_during_an_upload_leaves_no_file_under_its_final_name(
     assert done.returncode == 0, done.stderr
     assert final.read_bytes() == big.read_bytes()
     assert list((remote / "big").iterdir()) == [final]
+
+
+ASYNCSSH_SERVER = """
+import asyncio, sys
+import asyncssh
+
+port, root, host_key, password = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+
+class Server(asyncssh.SSHServer):
+    def begin_auth(self, username):
+        return True
+    def password_auth_supported(self):
+        return True
+    def validate_password(self, username, given):
+        return username == "cx" and given == password
+
+async def main():
+    await asyncssh.create_server(
+        Server, "127.0.0.1", port, server_host_keys=[host_key],
+        sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=root),
+    )
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def test_a_password_login_to_asyncssh_sftp_server_delivers_the_file(
+    db: Path, keys: dict[str, Path], tmp_path: Path
+) -> None:
+    password = "pässword with spaces"
+    root, port = tmp_path / "chroot", free_port()
+    root.mkdir()
+    server = subprocess.Popen(
+        [sys.executable, "-c", ASYNCSSH_SERVER, str(port), str(root), str(keys["host"]), password],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        cxport("schedule", "add", "--db", str(db), "--name", "weekly", "--export", "tags",
+               "--every", "week", "--tz", "Europe/Berlin", "--since", "2024-10-21",
+               "--lateness", "0", "--to", f"sftp://cx@127.0.0.1:{port}/export",
+               "--password-stdin", stdin=password + "\n", env=ENV)  # fmt: skip
+        # the week of the fall-back: Monday Oct 21st to Sunday Oct 27th, 169 hours
+        done = tick(db, "2024-10-28T00:00:00Z")
+        _, err = done.communicate(timeout=300)
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert done.returncode == 0, err
+    [manifest] = (root / "export" / "tags").glob("*.manifest.json")
+    body = json.loads(manifest.read_text())
+    assert body["window"]["from"] == "2024-10-21T00:00:00+02:00"
+    assert body["window"]["to"] == "2024-10-28T00:00:00+01:00"
+    data = (manifest.parent / body["file"]).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == body["sha256"]
+    assert body["file"].startswith("default_tags_21102024000000_28102024000000_")
+    [(secret,)] = control_rows(db, "SELECT secret FROM cx_schedules")
+    assert password not in str(secret)
