@@ -289,8 +289,9 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.parametrize("given", ["stdin", "settings"])
 def test_a_password_login_to_asyncssh_sftp_server_delivers_the_file(
-    db: Path, keys: dict[str, Path], tmp_path: Path
+    db: Path, keys: dict[str, Path], tmp_path: Path, given: str
 ) -> None:
     password = "pässword with spaces"
     root, port = tmp_path / "chroot", free_port()
@@ -304,7 +305,9 @@ def test_a_password_login_to_asyncssh_sftp_server_delivers_the_file(
         cxport("schedule", "add", "--db", str(db), "--name", "weekly", "--export", "tags",
                "--every", "week", "--tz", "Europe/Berlin", "--since", "2024-10-21",
                "--lateness", "0", "--to", f"sftp://cx@127.0.0.1:{port}/export",
-               "--password-stdin", stdin=password + "\n", env=ENV)  # fmt: skip
+               *(["--password-stdin"] if given == "stdin" else []),
+               stdin=password + "\n" if given == "stdin" else None,
+               env=ENV if given == "stdin" else {**ENV, "CXPORT_SFTP_PASSWORD": password})  # fmt: skip
         # the week of the fall-back: Monday Oct 21st to Sunday Oct 27th, 169 hours
         done = tick(db, "2024-10-28T00:00:00Z")
         _, err = done.communicate(timeout=300)

@@ -64,14 +64,20 @@ def add_cmd(db: str, name: str, export: str, every: str, tz: str, channels: tupl
     """Make a schedule (as the workspace's admin)."""
     from cxport.deliver import parse_address
     from cxport.service import schedules
+    from cxport.service.settings import Settings
 
     password = None
     try:
         address, in_url = parse_address(to)
+        settings = Settings()  # CXPORT_SFTP_PASSWORD / CXPORT_SFTP_KEY_FILE when given none
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
-        elif address.scheme == "sftp" and not key_file and not in_url and sys.stdin.isatty():
-            password = click.prompt("SFTP password", hide_input=True, err=True)
+        elif address.scheme == "sftp" and not key_file and not in_url:
+            key_file = settings.sftp_key_file or None
+            if not key_file and settings.sftp_password:
+                password = settings.sftp_password
+            elif not key_file and sys.stdin.isatty():
+                password = click.prompt("SFTP password", hide_input=True, err=True)
         ask = schedules.ScheduleAsk(
             name=name, export=export, every=every, to=to, tz=tz, channels=channels, lang=lang,
             format=fmt, include_content=include_content,

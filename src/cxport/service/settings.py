@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         description="Encrypts SFTP passwords and keys of schedules at rest (a Fernet key, or"
         " any long secret; several, comma-separated: the first encrypts); none: no SFTP secrets.",
     )
+    sftp_password: str = Field(
+        "", description="SFTP password `cxport schedule add` uses when given none (kept encrypted)."
+    )
+    sftp_key_file: str = Field(
+        "", description="SFTP private key file `cxport schedule add` uses when given none."
+    )
     schedule_tick: dt.timedelta = Field(
         dt.timedelta(seconds=30), description="How often serve and worker look for due schedules."
     )
