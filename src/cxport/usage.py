@@ -160,5 +160,3 @@ def known_scope(con: Connection, workspace: str, channels: Iterable[str]) -> Non
                 f"--channel: workspace {workspace!r} has no channel {channel!r}"
                 f"{closest(channel, seen)}; known: {_known(seen)}"
             )
-
-
