@@ -254,11 +254,11 @@ def _update(
                 continue
             if fact.sql is None or fact.touched is None:
                 return None  # not refreshable by parts: whole
-            for dep in fact.reads_whole:  # every row: the kept ones not touched, and the new
+            for dep in fact.reads_whole:  # its rows: the kept ones not touched, and the new
                 touched = _registry_fact(dep).touched
                 cur.execute(
                     f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM {schema}.{dep}"
-                    f" WHERE NOT coalesce({touched}, false)"
+                    f" WHERE coalesce({fact.touched}, false) AND NOT coalesce({touched}, false)"
                     f" UNION ALL SELECT * FROM kd_{dep}"
                 )
             cur.execute(

@@ -9,18 +9,22 @@ condition reads:
 - `t_message`: the messages the batches name (their `message`,
   `message_deleted` and tag records), the messages carrying a renamed tag,
   and every message of a touched conversation;
-- `t_conversation`: the conversations the batches name (directly, or through
-  one of their messages); those with a renamed topic; those whose lock
-  sessions an agent's new lock or presence change may end (the agent's locks
-  from its lock before that record on: "next lock" and "presence" end the
-  session before); and every conversation of a touched contact (a
-  contact's message span reads all of them);
+- `t_conversation`: the conversations the batches *name* (directly, or
+  through one of their messages); those with a renamed topic or a message
+  with a renamed tag; those whose lock sessions an agent's new lock or
+  presence change may end (the agent's locks from its lock before that
+  record on: "next lock" and "presence" end the session before); and every
+  conversation of a touched contact (a contact's message span reads all of
+  them);
 - `t_contact`: the contacts the batches name (versions, attribute values),
   those with an attribute whose definition changed, and every contact any
-  version of a touched conversation names (its old contact and its new);
+  version of a *named* conversation names (its old contact and its new). A
+  conversation touched only through a renamed topic or tag or an agent's
+  lock stream keeps its records, so its contact's facts stand;
 - `t_agent`: the agents of the batches' locks and presence changes, and of
-  every lock on a touched conversation (their utilization reads their
-  sessions).
+  every lock on a *named* conversation (their utilization reads their
+  sessions; the sessions of the other touched conversations change only for
+  the agents of the batches' locks and presence changes).
 
 Some changes reach too far to be worth following: a `business_hours`
 version (the first response of every conversation of its channels, or of
@@ -34,7 +38,13 @@ from dataclasses import dataclass
 
 import duckdb
 
-from cxport.exports.facts import BY_CONVERSATION, BY_MESSAGE
+from cxport.exports.facts import (
+    BY_CONVERSATION,
+    BY_MESSAGE,
+    TOUCHED_CONTACT,
+    TOUCHED_CONVERSATION,
+    TOUCHED_MESSAGE,
+)
 from cxport.records import RECORD_TYPES
 
 # Past this share of the conversations, a full build costs no more.
@@ -91,17 +101,25 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
     if _count(con, f"SELECT count(*) FROM {new('business_hours')}"):
         return Plan(True, "a business_hours version (its channels' first responses)")
     run = con.execute
-    # Messages named by the batches, and those carrying a renamed tag.
+    # Messages named by the batches (their records changed).
     named = " UNION ".join(f"SELECT message_id AS id FROM {new(t)}" for t in _BY_MESSAGE)
-    run(
-        f"CREATE OR REPLACE TEMP TABLE t_message AS {named}"
-        " UNION SELECT message_id FROM s_tag_applied"
-        f" WHERE tag_id IN (SELECT tag_id FROM {new('tag')})"
-    )
-    # Conversations: named, through their messages, or carrying a renamed topic.
+    run(f"CREATE OR REPLACE TEMP TABLE t_message AS {named}")
+    # Conversations named by the batches, directly or through their messages:
+    # their records changed, so may their contact's facts (`t_named`).
     direct = " UNION ".join(f"SELECT conversation_id AS id FROM {new(t)}" for t in _BY_CONVERSATION)
     run(
-        f"CREATE OR REPLACE TEMP TABLE t_conversation AS {direct}"
+        f"CREATE OR REPLACE TEMP TABLE t_named AS {direct}"
+        " UNION SELECT conversation_id FROM s_message WHERE message_id IN (SELECT id FROM t_message)"
+    )
+    # Renamed tags and topics change the rows of the messages and conversations
+    # carrying them, and nothing of their contacts or agents.
+    run(
+        "INSERT INTO t_message SELECT DISTINCT message_id FROM s_tag_applied"
+        f" WHERE tag_id IN (SELECT tag_id FROM {new('tag')})"
+        " AND message_id NOT IN (SELECT id FROM t_message)"
+    )
+    run(
+        "CREATE OR REPLACE TEMP TABLE t_conversation AS SELECT id FROM t_named"
         " UNION SELECT conversation_id FROM s_message WHERE message_id IN (SELECT id FROM t_message)"
         " UNION SELECT conversation_id FROM s_topic_applied"
         f" WHERE topic_id IN (SELECT topic_id FROM {new('topic')})"
@@ -120,14 +138,15 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
         " WHERE p.agent_id = f.agent_id AND p.at < f.first_at), f.first_at)"
         " AND l.conversation_id NOT IN (SELECT id FROM t_conversation)"
     )
-    # Contacts: named, with a redefined attribute, or of a touched conversation.
+    # Contacts: named, with a redefined attribute, or of a named conversation
+    # (any version of it: its old contact and its new).
     run(
         f"CREATE OR REPLACE TEMP TABLE t_contact AS SELECT contact_profile_id AS id FROM {new('contact')}"
         f" UNION SELECT contact_profile_id FROM {new('contact_attribute')}"
         " UNION SELECT contact_profile_id FROM s_contact_attribute WHERE attribute_id IN"
         f" (SELECT attribute_id FROM {new('contact_attribute_definition')})"
         " UNION SELECT contact_profile_id FROM s_conversation"
-        " WHERE conversation_id IN (SELECT id FROM t_conversation)"
+        " WHERE conversation_id IN (SELECT id FROM t_named)"
     )
     run(
         "INSERT INTO t_conversation SELECT DISTINCT conversation_id FROM s_conversation"
@@ -139,12 +158,17 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
         " WHERE conversation_id IN (SELECT id FROM t_conversation)"
         " AND message_id NOT IN (SELECT id FROM t_message)"
     )
+    # Agents whose sessions may have changed: the new locks' and presence
+    # changes', and those of every lock on a named conversation (the other
+    # touched conversations' sessions are as they were, but for the agents
+    # of `t_agent_first`).
     run(
         "CREATE OR REPLACE TEMP TABLE t_agent AS SELECT agent_id AS id FROM t_agent_first"
         " UNION SELECT agent_id FROM s_lock"
-        " WHERE agent_id IS NOT NULL AND conversation_id IN (SELECT id FROM t_conversation)"
+        " WHERE agent_id IS NOT NULL AND conversation_id IN (SELECT id FROM t_named)"
     )
     run("DROP TABLE t_agent_first")
+    run("DROP TABLE t_named")
     counts = [_count(con, f"SELECT count(*) FROM {t}") for t in TOUCHED_TABLES]
     every = _count(con, "SELECT count(DISTINCT conversation_id) FROM s_conversation")
     if counts[0] > max(WIDE_SHARE * every, 1000):
@@ -153,15 +177,42 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
 
 
 def define_touched_scope(con: duckdb.DuckDBPyConnection) -> None:
-    """The `c_*` views over the touched records: conversations' by `t_conversation`,
-    messages' by `t_message` (a tag on a message not stored yet included)."""
-    for name in BY_CONVERSATION:
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}"
-            " WHERE conversation_id IN (SELECT id FROM t_conversation)"
-        )
-    for name in BY_MESSAGE:
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}"
-            " WHERE message_id IN (SELECT id FROM t_message)"
-        )
+    """Narrow the snapshot's records to what the touched rows read, once.
+
+    Each record type's touched records are copied into a temporary table
+    (`n_<type>`, one scan of its table), and the `s_*` views (so the `e_*`
+    views over them) and the `c_*` views read those instead: every kept fact
+    then runs its own SQL over a few records, not over the store. Exact for
+    the rows a fact's `touched` condition keeps, which depend only on records
+    of their own keys:
+
+    - records of conversations (`c_*`, and `s_*`/`e_*` of their type): the
+      touched conversations'; messages' records: the touched messages';
+    - contact versions and attribute values: the touched contacts';
+    - locks: the touched conversations', and every lock of the agents of
+      those locks and of `t_agent` (`t_stream_agent`: an agent's stream of
+      locks and presence changes ends its sessions anywhere); presence
+      changes: those agents'.
+
+    Entity versions other than contacts (channels, topics, calendars...) are
+    few and stay whole. Kept facts are the only readers while this is defined.
+    """
+    run = con.execute
+    run(
+        "CREATE OR REPLACE TEMP TABLE t_stream_agent AS SELECT id FROM t_agent"
+        " UNION SELECT agent_id FROM s_lock"
+        " WHERE agent_id IS NOT NULL AND conversation_id IN (SELECT id FROM t_conversation)"
+    )
+    narrowed: dict[str, str] = {name: TOUCHED_CONVERSATION for name in BY_CONVERSATION}
+    narrowed.update({name: TOUCHED_MESSAGE for name in BY_MESSAGE})
+    narrowed["contact"] = narrowed["contact_attribute"] = TOUCHED_CONTACT
+    streams = "agent_id IN (SELECT id FROM t_stream_agent)"
+    narrowed["lock"] = f"({TOUCHED_CONVERSATION} OR {streams})"
+    narrowed["presence"] = streams
+    for name, condition in narrowed.items():
+        run(f"CREATE OR REPLACE TEMP TABLE n_{name} AS SELECT * FROM s_{name} WHERE {condition}")
+    for name in narrowed:
+        run(f"CREATE OR REPLACE TEMP VIEW s_{name} AS SELECT * FROM n_{name}")
+        if name in BY_CONVERSATION or name in BY_MESSAGE:
+            where = f" WHERE {TOUCHED_CONVERSATION}" if name == "lock" else ""
+            run(f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM n_{name}{where}")

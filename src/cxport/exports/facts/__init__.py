@@ -58,8 +58,9 @@ class Fact:
     # same SQL, over the touched conversations' records: the `c_*` views) and
     # replace the kept ones. None: a fact built in Python, built whole each time.
     touched: str | None = None
-    # Requirements this fact reads whole (every kept row), not only their
-    # touched rows: they must be stored.
+    # Requirements this fact reads beyond their touched rows: every row meeting
+    # this fact's own `touched` condition (on the requirement's columns: the
+    # fact's touched rows depend only on those), kept or new. They must be stored.
     reads_whole: tuple[str, ...] = ()
 
     @property
