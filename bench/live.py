@@ -4,10 +4,12 @@
 simulates N conversations (reusing the NDJSON when there), ingests them into
 a new store, builds the kept facts whole (timed), then ingests batches of
 about 1 000 new records each (new messages of recent conversations and of new
-ones, status changes, locks, a few entity versions), each followed by
-`kept.refresh` as `cxport ingest` and `POST /records` call it, timing both;
-and last the worst case: a `business_hours` version for the busiest channel
-(a full rebuild). Prints one JSON object.
+ones, status changes, locks, an agent version), each followed by
+`kept.refresh` as `cxport ingest` and `POST /records` call it, timing both
+and reporting what the refresh touched; then the first batch again (all
+re-sends); then a topic renamed (its reach: every conversation carrying it,
+whose summary shows its name); and last the worst case: a `business_hours`
+version for the busiest channel (a full rebuild). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -35,7 +38,6 @@ def _batch(con: Any, n: int, start: dt.datetime, tag: str) -> list[dict[str, Any
     agents = [
         a for (a,) in con.execute("SELECT DISTINCT agent_id FROM r_agent LIMIT 20").fetchall()
     ]
-    topic = con.execute("SELECT * FROM r_topic LIMIT 1").fetchone()
     out: list[dict[str, Any]] = []
     t = start
 
@@ -78,11 +80,35 @@ def _batch(con: Any, n: int, start: dt.datetime, tag: str) -> list[dict[str, Any
         j += 1
     out.append({"type": "agent", "id": f"{tag}-ag", "at": at(), "agent_id": agents[0],
                 "name": f"Renamed {tag}"})  # fmt: skip
-    if topic is not None:
-        cols = [d[0] for d in con.description]
-        row = dict(zip(cols, topic, strict=True))
-        out.append({"type": "topic", "id": f"{tag}-tp", "at": at(), "topic_id": row["topic_id"],
-                    "name": f"Topic {tag}", "active": True})  # fmt: skip
+    return out
+
+
+def _timed(con: Any, path: Path) -> dict[str, Any]:
+    """Ingest one file and refresh the kept facts: both timed, and the refresh's reach."""
+    from cxport.exports import kept, kept_plan
+    from cxport.ingest import ingest_files
+
+    plans: list[kept_plan.Plan] = []
+    planner = kept_plan.plan
+
+    def plan(*args: Any) -> kept_plan.Plan:
+        plans.append(planner(*args))
+        return plans[-1]
+
+    t0 = time.perf_counter()
+    ingest_files(con, [str(path)], workspace="default")
+    t1 = time.perf_counter()
+    kept_plan.plan = plan
+    try:
+        _, built = kept.refresh(con, "default")
+    finally:
+        kept_plan.plan = planner
+    out: dict[str, Any] = {"ingest_s": round(t1 - t0, 3),
+                           "refresh_s": round(time.perf_counter() - t1, 3), "rebuilt": built}  # fmt: skip
+    if plans:
+        p = plans[-1]
+        out["plan"] = p.reason if p.full else {"conversations": p.conversations,
+                      "messages": p.messages, "contacts": p.contacts, "agents": p.agents}  # fmt: skip
     return out
 
 
@@ -120,38 +146,35 @@ def main() -> None:
         records = _batch(con, 1000, found.horizon.replace(tzinfo=dt.UTC), f"live{i}")
         path = folder / f"batch-{i}.ndjson"
         path.write_text("".join(json.dumps(r) + "\n" for r in records))
-        t0 = time.perf_counter()
-        ingest_files(con, [str(path)], workspace="default")
-        t1 = time.perf_counter()
-        found, built = kept.refresh(con, "default")
-        t2 = time.perf_counter()
-        assert found is not None and built
-        batches.append({"records": len(records), "ingest_s": round(t1 - t0, 3),
-                        "refresh_s": round(t2 - t1, 3)})  # fmt: skip
+        step = _timed(con, path)
+        assert step["rebuilt"]
+        batches.append({"records": len(records), **step})
+        found = kept.current(con, "default", dt.datetime.max) or found
     result["batches"] = batches
+    result["batch_median"] = {k: statistics.median(b[k] for b in batches)
+                              for k in ("ingest_s", "refresh_s")}  # fmt: skip
     # A batch of re-sends: stores nothing, refreshes nothing.
-    t0 = time.perf_counter()
-    ingest_files(con, [str(folder / "batch-0.ndjson")], workspace="default")
-    t1 = time.perf_counter()
-    _, built = kept.refresh(con, "default")
-    result["duplicates"] = {"ingest_s": round(t1 - t0, 3), "refresh_s": round(time.perf_counter() - t1, 3),
-                            "rebuilt": built}  # fmt: skip
+    result["duplicates"] = _timed(con, folder / "batch-0.ndjson")
+    after = found.horizon.replace(tzinfo=dt.UTC) + dt.timedelta(seconds=1)
+    # A topic renamed: every conversation carrying it shows its name (the summary).
+    topic = con.execute("SELECT topic_id FROM r_topic ORDER BY topic_id LIMIT 1").fetchone()
+    if topic is not None:
+        path = folder / "topic.ndjson"
+        path.write_text(json.dumps({"type": "topic", "id": "live-topic", "at": _ts(after),
+                                    "topic_id": topic[0], "name": "Renamed topic",
+                                    "active": True}) + "\n")  # fmt: skip
+        result["topic_rename"] = _timed(con, path)
     # The worst case: a calendar for the busiest channel.
     (busiest,) = con.execute(
         "SELECT channel_id FROM r_conversation GROUP BY channel_id ORDER BY count(*) DESC LIMIT 1"
     ).fetchone() or ("",)
     hours = {"type": "business_hours", "id": "live-hours", "calendar_id": "cal-live",
-             "at": _ts(found.horizon.replace(tzinfo=dt.UTC) + dt.timedelta(seconds=1)),
+             "at": _ts(after + dt.timedelta(seconds=1)),
              "timezone": "America/Sao_Paulo", "weekly": {"mon": [["08:00", "18:00"]]},
              "channel_ids": [busiest]}  # fmt: skip
     path = folder / "hours.ndjson"
     path.write_text(json.dumps(hours) + "\n")
-    t0 = time.perf_counter()
-    ingest_files(con, [str(path)], workspace="default")
-    t1 = time.perf_counter()
-    kept.refresh(con, "default")
-    result["business_hours_edit"] = {"ingest_s": round(t1 - t0, 3),
-                                     "refresh_s": round(time.perf_counter() - t1, 3)}  # fmt: skip
+    result["business_hours_edit"] = _timed(con, path)
     con.close()
     print(json.dumps(result, indent=1))
 
