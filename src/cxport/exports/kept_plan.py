@@ -13,14 +13,15 @@ condition reads:
   through one of their messages); those with a renamed topic or a message
   with a renamed tag; those whose lock sessions an agent's new lock or
   presence change may end (the agent's locks from its lock before that
-  record on: "next lock" and "presence" end the session before); and every
-  conversation of a touched contact (a contact's message span reads all of
-  them);
+  record on: "next lock" and "presence" end the session before);
 - `t_contact`: the contacts the batches name (versions, attribute values),
   those with an attribute whose definition changed, and every contact any
   version of a *named* conversation names (its old contact and its new). A
   conversation touched only through a renamed topic or tag or an agent's
   lock stream keeps its records, so its contact's facts stand;
+- `t_contact_conversation`: the touched conversations and every
+  conversation of a touched contact: a contact's message span reads all its
+  conversations' messages and entities (their other facts stand);
 - `t_agent`: the agents of the batches' locks and presence changes, and of
   every lock on a *named* conversation (their utilization reads their
   sessions; the sessions of the other touched conversations change only for
@@ -42,6 +43,7 @@ from cxport.exports.facts import (
     BY_CONVERSATION,
     BY_MESSAGE,
     TOUCHED_CONTACT,
+    TOUCHED_CONTACT_CONVERSATION,
     TOUCHED_CONVERSATION,
     TOUCHED_MESSAGE,
 )
@@ -54,6 +56,7 @@ WIDE_SHARE = 0.25
 _BY_CONVERSATION = BY_CONVERSATION
 _BY_MESSAGE = ("message", *BY_MESSAGE)
 TOUCHED_TABLES = ("t_conversation", "t_message", "t_contact", "t_agent")
+# Also left on the connection: `t_contact_conversation` (`TOUCHED_CONTACT_CONVERSATION`).
 
 
 @dataclass(frozen=True)
@@ -148,10 +151,12 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
         " UNION SELECT contact_profile_id FROM s_conversation"
         " WHERE conversation_id IN (SELECT id FROM t_named)"
     )
+    # A touched contact's message span reads all its conversations' messages
+    # and entities (those only: their other facts stand).
     run(
-        "INSERT INTO t_conversation SELECT DISTINCT conversation_id FROM s_conversation"
+        "CREATE OR REPLACE TEMP TABLE t_contact_conversation AS SELECT id FROM t_conversation"
+        " UNION SELECT conversation_id FROM s_conversation"
         " WHERE contact_profile_id IN (SELECT id FROM t_contact)"
-        " AND conversation_id NOT IN (SELECT id FROM t_conversation)"
     )
     run(
         "INSERT INTO t_message SELECT message_id FROM s_message"
@@ -170,9 +175,10 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
     run("DROP TABLE t_agent_first")
     run("DROP TABLE t_named")
     counts = [_count(con, f"SELECT count(*) FROM {t}") for t in TOUCHED_TABLES]
+    read = _count(con, "SELECT count(*) FROM t_contact_conversation")
     every = _count(con, "SELECT count(DISTINCT conversation_id) FROM s_conversation")
-    if counts[0] > max(WIDE_SHARE * every, 1000):
-        return Plan(True, f"{counts[0]} of {every} conversations touched", *counts)
+    if read > max(WIDE_SHARE * every, 1000):
+        return Plan(True, f"{read} of {every} conversations touched", *counts)
     return Plan(False, "", *counts)
 
 
@@ -187,7 +193,10 @@ def define_touched_scope(con: duckdb.DuckDBPyConnection) -> None:
     of their own keys:
 
     - records of conversations (`c_*`, and `s_*`/`e_*` of their type): the
-      touched conversations'; messages' records: the touched messages';
+      touched conversations'; conversation versions and messages: those of
+      `t_contact_conversation` too (a superset: the facts keyed by
+      conversation keep the touched ones); messages' records: the touched
+      messages';
     - contact versions and attribute values: the touched contacts';
     - locks: the touched conversations', and every lock of the agents of
       those locks and of `t_agent` (`t_stream_agent`: an agent's stream of
@@ -204,6 +213,7 @@ def define_touched_scope(con: duckdb.DuckDBPyConnection) -> None:
         " WHERE agent_id IS NOT NULL AND conversation_id IN (SELECT id FROM t_conversation)"
     )
     narrowed: dict[str, str] = {name: TOUCHED_CONVERSATION for name in BY_CONVERSATION}
+    narrowed["conversation"] = narrowed["message"] = TOUCHED_CONTACT_CONVERSATION
     narrowed.update({name: TOUCHED_MESSAGE for name in BY_MESSAGE})
     narrowed["contact"] = narrowed["contact_attribute"] = TOUCHED_CONTACT
     streams = "agent_id IN (SELECT id FROM t_stream_agent)"

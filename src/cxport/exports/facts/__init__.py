@@ -77,6 +77,9 @@ TOUCHED_CONVERSATION = "conversation_id IN (SELECT id FROM t_conversation)"
 TOUCHED_MESSAGE = "message_id IN (SELECT id FROM t_message)"
 TOUCHED_CONTACT = "contact_profile_id IN (SELECT id FROM t_contact)"
 TOUCHED_AGENT = "agent_id IN (SELECT id FROM t_agent)"
+# The touched conversations and every conversation of a touched contact (whose
+# message span reads them all): their entities and messages are read.
+TOUCHED_CONTACT_CONVERSATION = "conversation_id IN (SELECT id FROM t_contact_conversation)"
 
 
 # Record types scoped by their conversation, and by their message's conversation.

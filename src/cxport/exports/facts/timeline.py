@@ -23,14 +23,15 @@ below rely on where they compare a message with a status change.
 
 from __future__ import annotations
 
-from cxport.exports.facts import TOUCHED_CONVERSATION, Fact
+from cxport.exports.facts import TOUCHED_CONTACT_CONVERSATION, TOUCHED_CONVERSATION, Fact
 
 # The latest version of each conversation in scope (`e_conversation`, scoped and
-# computed once: the facts below join it several times).
+# computed once: the facts below join it several times). Refreshed for every
+# conversation of a touched contact too: the contact's message span reads them.
 CONVERSATION_ENTITY = Fact(
     "f_conversation_entity",
     keep=True,
-    touched=TOUCHED_CONVERSATION,
+    touched=TOUCHED_CONTACT_CONVERSATION,
     sql="""
 SELECT * FROM c_conversation
 QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY "at" DESC, record_id DESC) = 1
