@@ -104,26 +104,34 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
     if _count(con, f"SELECT count(*) FROM {new('business_hours')}"):
         return Plan(True, "a business_hours version (its channels' first responses)")
     run = con.execute
-    # Messages named by the batches (their records changed).
+    # Messages named by the batches (their records changed), and those carrying
+    # a renamed tag; the conversations of either (any version), in one scan.
     named = " UNION ".join(f"SELECT message_id AS id FROM {new(t)}" for t in _BY_MESSAGE)
     run(f"CREATE OR REPLACE TEMP TABLE t_message AS {named}")
+    run(
+        "CREATE OR REPLACE TEMP TABLE t_retagged AS SELECT DISTINCT message_id AS id"
+        f" FROM s_tag_applied WHERE tag_id IN (SELECT tag_id FROM {new('tag')})"
+        " AND message_id NOT IN (SELECT id FROM t_message)"
+    )
+    run(
+        "CREATE OR REPLACE TEMP TABLE t_message_conversation AS"
+        " SELECT DISTINCT message_id, conversation_id FROM s_message"
+        " WHERE message_id IN (SELECT id FROM t_message UNION ALL SELECT id FROM t_retagged)"
+    )
     # Conversations named by the batches, directly or through their messages:
     # their records changed, so may their contact's facts (`t_named`).
     direct = " UNION ".join(f"SELECT conversation_id AS id FROM {new(t)}" for t in _BY_CONVERSATION)
     run(
         f"CREATE OR REPLACE TEMP TABLE t_named AS {direct}"
-        " UNION SELECT conversation_id FROM s_message WHERE message_id IN (SELECT id FROM t_message)"
+        " UNION SELECT conversation_id FROM t_message_conversation"
+        " WHERE message_id IN (SELECT id FROM t_message)"
     )
     # Renamed tags and topics change the rows of the messages and conversations
     # carrying them, and nothing of their contacts or agents.
-    run(
-        "INSERT INTO t_message SELECT DISTINCT message_id FROM s_tag_applied"
-        f" WHERE tag_id IN (SELECT tag_id FROM {new('tag')})"
-        " AND message_id NOT IN (SELECT id FROM t_message)"
-    )
+    run("INSERT INTO t_message SELECT id FROM t_retagged")
     run(
         "CREATE OR REPLACE TEMP TABLE t_conversation AS SELECT id FROM t_named"
-        " UNION SELECT conversation_id FROM s_message WHERE message_id IN (SELECT id FROM t_message)"
+        " UNION SELECT conversation_id FROM t_message_conversation"
         " UNION SELECT conversation_id FROM s_topic_applied"
         f" WHERE topic_id IN (SELECT topic_id FROM {new('topic')})"
     )
@@ -135,11 +143,13 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
         f' UNION ALL SELECT agent_id, "at" FROM {new("presence")}) AS a GROUP BY agent_id'
     )
     run(
-        "INSERT INTO t_conversation SELECT DISTINCT l.conversation_id FROM s_lock AS l"
-        " JOIN t_agent_first AS f ON f.agent_id = l.agent_id"
-        " WHERE l.at >= coalesce((SELECT max(p.at) FROM s_lock AS p"
-        " WHERE p.agent_id = f.agent_id AND p.at < f.first_at), f.first_at)"
-        " AND l.conversation_id NOT IN (SELECT id FROM t_conversation)"
+        "INSERT INTO t_conversation"
+        ' WITH streams AS MATERIALIZED (SELECT l.conversation_id, l."at", f.agent_id, f.first_at'
+        " FROM s_lock AS l JOIN t_agent_first AS f ON f.agent_id = l.agent_id),"
+        ' start_at AS (SELECT agent_id, coalesce(max("at") FILTER (WHERE "at" < first_at),'
+        " min(first_at)) AS from_at FROM streams GROUP BY agent_id)"
+        " SELECT DISTINCT s.conversation_id FROM streams AS s JOIN start_at AS b USING (agent_id)"
+        ' WHERE s."at" >= b.from_at AND s.conversation_id NOT IN (SELECT id FROM t_conversation)'
     )
     # Contacts: named, with a redefined attribute, or of a named conversation
     # (any version of it: its old contact and its new).
@@ -158,10 +168,20 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
         " UNION SELECT conversation_id FROM s_conversation"
         " WHERE contact_profile_id IN (SELECT id FROM t_contact)"
     )
+    # Their messages, kept for the refresh (`define_touched_scope`): one scan.
     run(
-        "INSERT INTO t_message SELECT message_id FROM s_message"
+        "CREATE OR REPLACE TEMP TABLE n_message AS SELECT * FROM s_message"
+        f" WHERE {TOUCHED_CONTACT_CONVERSATION}"
+    )
+    run(
+        "INSERT INTO t_message SELECT DISTINCT message_id FROM n_message"
         " WHERE conversation_id IN (SELECT id FROM t_conversation)"
         " AND message_id NOT IN (SELECT id FROM t_message)"
+    )
+    # The locks of the touched conversations, kept for the refresh.
+    run(
+        "CREATE OR REPLACE TEMP TABLE t_lock AS SELECT conversation_id, agent_id FROM s_lock"
+        f" WHERE {TOUCHED_CONVERSATION}"
     )
     # Agents whose sessions may have changed: the new locks' and presence
     # changes', and those of every lock on a named conversation (the other
@@ -169,14 +189,15 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
     # of `t_agent_first`).
     run(
         "CREATE OR REPLACE TEMP TABLE t_agent AS SELECT agent_id AS id FROM t_agent_first"
-        " UNION SELECT agent_id FROM s_lock"
+        " UNION SELECT agent_id FROM t_lock"
         " WHERE agent_id IS NOT NULL AND conversation_id IN (SELECT id FROM t_named)"
     )
-    run("DROP TABLE t_agent_first")
-    run("DROP TABLE t_named")
+    for table in ("t_agent_first", "t_named", "t_retagged", "t_message_conversation"):
+        run(f"DROP TABLE {table}")
     counts = [_count(con, f"SELECT count(*) FROM {t}") for t in TOUCHED_TABLES]
     read = _count(con, "SELECT count(*) FROM t_contact_conversation")
-    every = _count(con, "SELECT count(DISTINCT conversation_id) FROM s_conversation")
+    # Conversation versions: about the conversations (a threshold, not a count).
+    every = _count(con, "SELECT count(*) FROM s_conversation")
     if read > max(WIDE_SHARE * every, 1000):
         return Plan(True, f"{read} of {every} conversations touched", *counts)
     return Plan(False, "", *counts)
@@ -209,8 +230,7 @@ def define_touched_scope(con: duckdb.DuckDBPyConnection) -> None:
     run = con.execute
     run(
         "CREATE OR REPLACE TEMP TABLE t_stream_agent AS SELECT id FROM t_agent"
-        " UNION SELECT agent_id FROM s_lock"
-        " WHERE agent_id IS NOT NULL AND conversation_id IN (SELECT id FROM t_conversation)"
+        " UNION SELECT agent_id FROM t_lock WHERE agent_id IS NOT NULL"
     )
     narrowed: dict[str, str] = {name: TOUCHED_CONVERSATION for name in BY_CONVERSATION}
     narrowed["conversation"] = narrowed["message"] = TOUCHED_CONTACT_CONVERSATION
@@ -220,7 +240,10 @@ def define_touched_scope(con: duckdb.DuckDBPyConnection) -> None:
     narrowed["lock"] = f"({TOUCHED_CONVERSATION} OR {streams})"
     narrowed["presence"] = streams
     for name, condition in narrowed.items():
-        run(f"CREATE OR REPLACE TEMP TABLE n_{name} AS SELECT * FROM s_{name} WHERE {condition}")
+        if name != "message":  # made by the plan
+            run(
+                f"CREATE OR REPLACE TEMP TABLE n_{name} AS SELECT * FROM s_{name} WHERE {condition}"
+            )
     for name in narrowed:
         run(f"CREATE OR REPLACE TEMP VIEW s_{name} AS SELECT * FROM n_{name}")
         if name in BY_CONVERSATION or name in BY_MESSAGE:
