@@ -240,43 +240,14 @@ def _update(
     """Refresh the kept facts in `previous.schema` by what the batches since touched,
     in one transaction; None when the plan says to rebuild them whole."""
     ctx = _define_snapshot(base, cur, workspace, horizon)
-    plan = kept_plan.plan(cur, workspace, previous.batch_id)
-    if plan.full:
-        return None
-    schema = previous.schema
-    stored = stored_facts()
-    changed: list[Fact] = []
-    if not plan.nothing:
-        kept_plan.define_touched_scope(cur)
-        for fact in kept_facts():
-            if fact.build is not None:  # built in Python: whole, over the touched scope
-                build_fact(cur, fact, ctx)
-                continue
-            if fact.sql is None or fact.touched is None:
-                return None  # not refreshable by parts: whole
-            for dep in fact.reads_whole:  # its rows: the kept ones not touched, and the new
-                touched = _registry_fact(dep).touched
-                cur.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM {schema}.{dep}"
-                    f" WHERE coalesce({fact.touched}, false) AND NOT coalesce({touched}, false)"
-                    f" UNION ALL SELECT * FROM kd_{dep}"
-                )
-            cur.execute(
-                f"CREATE OR REPLACE TEMP TABLE kd_{fact.name} AS"
-                f" SELECT * FROM ({fact.sql}) AS rows_ WHERE {fact.touched}"
-            )
-            for dep in fact.reads_whole:  # back to the touched rows for the facts after
-                cur.execute(f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM kd_{dep}")
-            cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM kd_{fact.name}")
-            if fact.name in stored:
-                changed.append(fact)
+    # One transaction: what the refresh computes (temporary) and what it
+    # replaces; a statement on its own commits, which costs more than most here.
     cur.execute("BEGIN")
     try:
-        for fact in changed:
-            table = f"{schema}.{fact.name}"
-            cur.execute(f"DELETE FROM {table} WHERE {fact.touched}")
-            order = f" ORDER BY {fact.kept_order}" if fact.kept_order else ""
-            cur.execute(f"INSERT INTO {table} SELECT * FROM kd_{fact.name}{order}")
+        plan = kept_plan.plan(cur, workspace, previous.batch_id)
+        if plan.full or not _replace(cur, previous.schema, ctx, plan.nothing):
+            cur.execute("ROLLBACK")
+            return None
         cur.execute(
             "UPDATE kept_facts SET batch_id = ?, horizon = ?, built_at = now()::TIMESTAMP"
             " WHERE workspace = ?",
@@ -286,7 +257,47 @@ def _update(
     except BaseException:
         cur.execute("ROLLBACK")
         raise
-    return Kept(schema, horizon)
+    return Kept(previous.schema, horizon)
+
+
+def _replace(cur: duckdb.DuckDBPyConnection, schema: str, ctx: FactContext, nothing: bool) -> bool:
+    """Compute the touched rows of every kept fact and replace the stored ones
+    (in the caller's transaction); False when a fact cannot be refreshed by parts."""
+    if nothing:
+        return True
+    stored = stored_facts()
+    # A fact read beyond its touched rows by a later one stays a table of its
+    # own (`kd_`) under a view that the reader widens; the others are the table.
+    widened = {dep for fact in kept_facts() for dep in fact.reads_whole}
+    kept_plan.define_touched_scope(cur)
+    for fact in kept_facts():
+        if fact.build is not None:  # built in Python: whole, over the touched scope
+            build_fact(cur, fact, ctx)
+            continue
+        if fact.sql is None or fact.touched is None:
+            return False  # not refreshable by parts: whole
+        for dep in fact.reads_whole:  # its rows: the kept ones not touched, and the new
+            touched = _registry_fact(dep).touched
+            cur.execute(
+                f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM {schema}.{dep}"
+                f" WHERE coalesce({fact.touched}, false) AND NOT coalesce({touched}, false)"
+                f" UNION ALL SELECT * FROM kd_{dep}"
+            )
+        rows = f"kd_{fact.name}" if fact.name in widened else fact.name
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE {rows} AS"
+            f" SELECT * FROM ({fact.sql}) AS rows_ WHERE {fact.touched}"
+        )
+        for dep in fact.reads_whole:  # back to the touched rows for the facts after
+            cur.execute(f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM kd_{dep}")
+        if fact.name in widened:
+            cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM {rows}")
+        if fact.name in stored:
+            table = f"{schema}.{fact.name}"
+            cur.execute(f"DELETE FROM {table} WHERE {fact.touched}")
+            order = f" ORDER BY {fact.kept_order}" if fact.kept_order else ""
+            cur.execute(f"INSERT INTO {table} SELECT * FROM {rows}{order}")
+    return True
 
 
 def _registry_fact(name: str) -> Fact:
