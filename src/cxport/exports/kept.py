@@ -280,7 +280,7 @@ def _replace(cur: duckdb.DuckDBPyConnection, schema: str, ctx: FactContext, noth
             touched = _registry_fact(dep).touched
             cur.execute(
                 f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM {schema}.{dep}"
-                f" WHERE coalesce({fact.touched}, false) AND NOT coalesce({touched}, false)"
+                f" WHERE {fact.touched} AND NOT coalesce({touched}, false)"
                 f" UNION ALL SELECT * FROM kd_{dep}"
             )
         rows = f"kd_{fact.name}" if fact.name in widened else fact.name

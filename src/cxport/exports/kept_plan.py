@@ -237,13 +237,18 @@ def define_touched_scope(con: duckdb.DuckDBPyConnection) -> None:
     narrowed.update({name: TOUCHED_MESSAGE for name in BY_MESSAGE})
     narrowed["contact"] = narrowed["contact_attribute"] = TOUCHED_CONTACT
     streams = "agent_id IN (SELECT id FROM t_stream_agent)"
-    narrowed["lock"] = f"({TOUCHED_CONVERSATION} OR {streams})"
     narrowed["presence"] = streams
     for name, condition in narrowed.items():
-        if name != "message":  # made by the plan
+        if name not in ("message", "lock"):  # the messages are the plan's
             run(
                 f"CREATE OR REPLACE TEMP TABLE n_{name} AS SELECT * FROM s_{name} WHERE {condition}"
             )
+    # The streams' locks, and the touched conversations' locks without an
+    # agent (those with one are in the streams): two semi-joins, not an OR.
+    run(
+        f"CREATE OR REPLACE TEMP TABLE n_lock AS SELECT * FROM s_lock WHERE {streams}"
+        f" UNION ALL SELECT * FROM s_lock WHERE agent_id IS NULL AND {TOUCHED_CONVERSATION}"
+    )
     for name in narrowed:
         run(f"CREATE OR REPLACE TEMP VIEW s_{name} AS SELECT * FROM n_{name}")
         if name in BY_CONVERSATION or name in BY_MESSAGE:
