@@ -106,13 +106,24 @@ def _latest_batch(con: duckdb.DuckDBPyConnection, workspace: str) -> int | None:
     return None if value is None or value[0] is None else int(value[0])
 
 
-def _horizon(con: duckdb.DuckDBPyConnection, workspace: str) -> dt.datetime | None:
-    """The latest `at` of the workspace's records (each table's maximum, then theirs)."""
+def _horizon(
+    con: duckdb.DuckDBPyConnection, workspace: str, since: _Record | None = None
+) -> dt.datetime | None:
+    """The latest `at` of the workspace's records (each table's maximum, then theirs).
+
+    With `since` (kept facts that saw the batches up to its batch, at its
+    horizon), the later of its horizon and the batches' after it: records are
+    only ever added, by batch (zone maps on `batch_id` skip the older ones).
+    """
+    after = "" if since is None else f" AND batch_id > {int(since.batch_id)}"
     parts = " UNION ALL ".join(
-        f'SELECT max("at") AS t FROM {rt.table} WHERE workspace = $ws' for rt in RECORD_TYPES
+        f'SELECT max("at") AS t FROM {rt.table} WHERE workspace = $ws{after}' for rt in RECORD_TYPES
     )
     row = con.execute(f"SELECT max(t) FROM ({parts}) AS m", {"ws": workspace}).fetchone()
-    return None if row is None else row[0]
+    found = None if row is None else row[0]
+    if since is None or found is None:
+        return found if since is None else since.horizon
+    return max(found, since.horizon)
 
 
 def writable(con: duckdb.DuckDBPyConnection) -> bool:
@@ -184,16 +195,18 @@ def refresh(
             return None, False
         return found, False
     latest = _latest_batch(con, workspace)
-    horizon = _horizon(con, workspace)
+    previous = None if force else _record(con, workspace)
+    if previous is not None and not _updatable(con, previous):
+        previous = None
+    horizon = _horizon(con, workspace, previous)
     if latest is None or horizon is None:
         return None, False
     if for_as_of is not None and for_as_of < horizon:
         return None, False
-    previous = None if force else _record(con, workspace)
     cur = con.cursor()  # its own temporary objects and transaction
     try:
         with memory_limit(cur, EXPORT_MEMORY_LIMIT):  # sorts spill past it, as in an export
-            if previous is not None and _updatable(con, previous):
+            if previous is not None:
                 updated = _update(con, cur, workspace, previous, latest, horizon)
                 if updated is not None:
                     return updated, True
