@@ -264,6 +264,18 @@ def test_a_batch_of_duplicates_changes_nothing_and_rebuilds_nothing(tmp_path: Pa
         con.close()
 
 
+def _plan(con: Connection, horizon: dt.datetime) -> tuple[kept_plan.Plan, set[str]]:
+    """The plan of a refresh at `horizon` since the kept facts' batch, and its touched conversations."""
+    (since,) = con.execute("SELECT batch_id FROM kept_facts").fetchone() or (0,)
+    cur = con.cursor()
+    try:
+        kept._define_snapshot(con, cur, WS, horizon)
+        plan = kept_plan.plan(cur, WS, int(since))
+        return plan, {r[0] for r in cur.execute("SELECT id FROM t_conversation").fetchall()}
+    finally:
+        cur.close()
+
+
 def test_a_batch_refreshes_only_what_it_touched(tmp_path: Path) -> None:
     """One new message of one conversation: that conversation, its contact and
     its messages are touched; the kept schema stays, the horizon moves."""
@@ -281,12 +293,7 @@ def test_a_batch_refreshes_only_what_it_touched(tmp_path: Path) -> None:
             "direction": "INBOUND", "source": "CONTACT", "message_type": "PRIVATE_MESSAGE",
         }  # fmt: skip
         _ingest(con, tmp_path / "new.ndjson", [new])
-        (since,) = con.execute("SELECT batch_id FROM kept_facts").fetchone() or (0,)
-        cur = con.cursor()
-        kept._define_snapshot(con, cur, WS, last + dt.timedelta(minutes=5))
-        plan = kept_plan.plan(cur, WS, int(since))
-        touched = {r[0] for r in cur.execute("SELECT id FROM t_conversation").fetchall()}
-        cur.close()
+        plan, touched = _plan(con, last + dt.timedelta(minutes=5))
         assert not plan.full
         assert conv["conversation_id"] in touched
         assert plan.conversations < 5 and plan.contacts == 1
@@ -296,5 +303,39 @@ def test_a_batch_refreshes_only_what_it_touched(tmp_path: Path) -> None:
         from_kept = _files(con, tmp_path / "kept", use_kept=True)
         computed = _files(con, tmp_path / "computed", use_kept=False)
         assert from_kept == computed
+    finally:
+        con.close()
+
+
+def test_a_renamed_topic_refreshes_its_conversations_not_their_contacts(tmp_path: Path) -> None:
+    """A topic version changes the summaries of the conversations carrying it:
+    those are refreshed; their contacts and agents are not touched."""
+    records = [r for r in _simulated() if r["id"] not in ("x-hours", "x-topic")]
+    con = open_store(tmp_path / "store.duckdb")
+    try:
+        _ingest(con, tmp_path / "all.ndjson", records)
+        kept.refresh(con, WS)
+        schema = _schema(con)
+        last = max(_instant(r) for r in records)
+        topic = next(r for r in records if r["type"] == "topic")
+        carrying = {
+            r["conversation_id"]
+            for r in records
+            if r["type"] == "topic_applied" and r["topic_id"] == topic["topic_id"]
+        }
+        assert carrying
+        at = (last + dt.timedelta(minutes=5)).isoformat()
+        _ingest(
+            con, tmp_path / "new.ndjson", [{**topic, "id": "new-topic", "at": at, "name": "New"}]
+        )
+        plan, touched = _plan(con, last + dt.timedelta(minutes=5))
+        assert not plan.full and touched == carrying
+        assert plan.contacts == 0 and plan.agents == 0
+        found, built = kept.refresh(con, WS)
+        assert built and found is not None and found.schema == schema
+        _check_against_whole_build(con)
+        assert _files(con, tmp_path / "kept", use_kept=True) == _files(
+            con, tmp_path / "computed", use_kept=False
+        )
     finally:
         con.close()
