@@ -18,9 +18,13 @@ import argparse
 import datetime as dt
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):  # run as `python bench/live.py`: make `bench.*` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import machine
 
