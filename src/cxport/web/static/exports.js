@@ -2,26 +2,12 @@
 // the list of requests and the notifications are polled as HTML in the page's language.
 (() => {
   "use strict";
-  const $ = (sel, root = document) => root.querySelector(sel);
-  const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
-  const csrf = $('meta[name="csrf-token"]').content;
-  const T = JSON.parse($("#i18n").textContent);
+  const { $, $$, T, api } = window.cxport; // api.js
   const form = $("#export-form");
   const fields = form.elements;
   const zones = new Set($$("#zones option").map((o) => o.value));
   const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   const ACTIVE = new Set(["queued", "running"]);
-
-  async function api(method, path, body) {
-    const headers = { Accept: "application/json", "X-CSRF-Token": csrf };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(path, {
-      method, headers, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (response.status === 401) window.location.assign("/login");
-    return response;
-  }
 
   // -- time zone: the browser's own, when the list has it --------------------------
   if (zones.has(browserZone)) fields.tz.value = browserZone;

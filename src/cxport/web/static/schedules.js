@@ -2,23 +2,9 @@
 // cookie + X-CSRF-Token), then the page is loaded again.
 (() => {
   "use strict";
-  const $ = (sel, root = document) => root.querySelector(sel);
-  const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
-  const csrf = $('meta[name="csrf-token"]').content;
-  const T = JSON.parse($("#i18n").textContent);
+  const { $, $$, T, api } = window.cxport; // api.js
   const form = $("#schedule-form");
   const error = $("#schedule-error");
-
-  async function api(method, path, body) {
-    const headers = { Accept: "application/json", "X-CSRF-Token": csrf };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(path, {
-      method, headers, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (response.status === 401) window.location.assign("/login");
-    return response;
-  }
 
   async function refused(response) {
     try {
