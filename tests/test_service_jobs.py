@@ -243,3 +243,34 @@ def test_too_many_waiting_requests_are_refused_with_429(setup: tuple[Path, str])
         assert api.post("/exports", json=BODY).status_code == 202  # room again
     finally:
         server.stop()
+
+
+def test_requests_and_cancels_racing_the_runners_leave_no_error(setup: tuple[Path, str]) -> None:
+    """Cancels that land while a job ends (its query done, its cursor closed) and many
+    callers at once: every answer is one of the API's, and the server logs no traceback."""
+    import threading
+
+    db, token = setup
+    server = Server(db, env={"CXPORT_RUNNERS": "3", "CXPORT_MAX_RUNNING_PER_WORKSPACE": "3"})
+    codes: list[int] = []
+
+    def caller() -> None:
+        api = server.client(token)
+        for i in range(12):
+            made = api.post("/exports", json={**BODY, "export": "teams"})
+            time.sleep(0.03 * (i % 5))  # some land while the job runs or ends
+            cancel = api.post(f"/exports/{made.json()['id']}/cancel")
+            codes.extend(
+                [made.status_code, cancel.status_code, api.get("/notifications").status_code]
+            )
+
+    threads = [threading.Thread(target=caller) for _ in range(5)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        server.stop()
+    assert set(codes) <= {200, 202, 409} and codes.count(202) == 60
+    assert "Traceback" not in server.log.read_text()

@@ -4,6 +4,7 @@ lease is lost or the job cancelled (the export's query is interrupted)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -31,6 +32,12 @@ class JobService(Protocol):
     def release(self, lease: Any) -> None: ...
     def reap(self) -> int: ...
     def interrupt(self) -> None: ...
+
+
+def _interrupt(cursor: Any) -> None:
+    """Stop a job's query; a query already done (its cursor closed) needs nothing."""
+    with contextlib.suppress(Exception):
+        cursor.interrupt()
 
 
 class LeaseLost(Exception):
@@ -74,7 +81,7 @@ class _Heartbeat:
             if not ours:
                 self.lost = True
                 if self.cursor is not None:
-                    self.cursor.interrupt()
+                    _interrupt(self.cursor)
                 return
 
 
@@ -118,7 +125,7 @@ class Runners:
             with self._lock:
                 for beat in self._beats.values():
                     if beat.cursor is not None:
-                        beat.cursor.interrupt()
+                        _interrupt(beat.cursor)
             for t in self._threads:
                 t.join(timeout=10)
 
@@ -150,7 +157,7 @@ class Runners:
         def on_cursor(cursor: Any) -> None:
             beat.cursor = cursor
             if beat.lost:
-                cursor.interrupt()
+                _interrupt(cursor)
 
         try:
             with beat:
