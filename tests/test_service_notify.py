@@ -129,6 +129,7 @@ def test_email_and_signed_webhook_when_an_export_ends(
             "CXPORT_SMTP_HOST": "127.0.0.1",
             "CXPORT_SMTP_PORT": str(smtp_port),
             "CXPORT_SMTP_FROM": "cxport@x.test",
+            "CXPORT_NOTIFY_BACKOFF": "0.5",  # tries wait at least 0.5 s, then 1 s
             "CXPORT_MAX_ATTEMPTS": "2",
         },
     )
@@ -163,7 +164,8 @@ def test_email_and_signed_webhook_when_an_export_ends(
         # The webhook: retried after two 500s, with a growing wait, then received signed.
         assert len(receiver.attempts) == 3
         waits = [b - a for a, b in zip(receiver.attempts, receiver.attempts[1:], strict=False)]
-        assert waits[1] > waits[0] * 1.5
+        # at least the backoff, doubled each try (a constant one would wait 0.5-0.7 s again)
+        assert waits[0] >= 0.48 and waits[1] >= 0.98, waits
         ((_, payload),) = receiver.received
         assert payload["event"] == "export.succeeded"
         assert (
