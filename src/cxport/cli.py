@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 import click
 
 from cxport import usage
-from cxport.errors import CxportError, UsageError
+from cxport.errors import CxportError, InvalidField, UsageError
 from cxport.exports.defs import EXPORTS
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def main() -> None:
 
 def fail(exc: CxportError) -> None:
     """One line naming the option and why, the first problems under it, the exit code."""
-    click.echo(f"cxport: {_as_option(str(exc))}", err=True)
+    click.echo(f"cxport: {_as_option(exc)}", err=True)
     problems: list[str] = getattr(exc, "problems", [])
     for problem in problems[:100]:
         click.echo(f"  {problem}", err=True)
@@ -50,18 +50,23 @@ def fail(exc: CxportError) -> None:
     sys.exit(exc.exit_code)
 
 
-_PARAM_OF = {"from": "date_from", "to": "date_to", "format": "fmt"}  # field → click's name
+# field → click's name of its option, where they differ
+_PARAM_OF = {"from": "date_from", "to": "date_to", "format": "fmt", "channel": "channels"}
 
 
-def _as_option(message: str) -> str:
-    """Core errors name the request field (`tz: …`); the command line names its option."""
+def _as_option(exc: CxportError) -> str:
+    """Core errors name the request field (`tz: …`); the command line names its option
+    (an `InvalidField` no option of the command takes: `--field`)."""
+    message = str(exc)
     field, sep, rest = message.partition(": ")
-    field = _PARAM_OF.get(field, field)
     ctx = click.get_current_context(silent=True)
     if sep and ctx is not None:
-        for param in ctx.command.params:
-            if param.name == field and isinstance(param, click.Option):
-                return f"{max(param.opts, key=len)}: {rest}"
+        for name in (field, _PARAM_OF.get(field)):
+            for param in ctx.command.params:
+                if param.name == name and isinstance(param, click.Option):
+                    return f"{max(param.opts, key=len)}: {rest}"
+    if isinstance(exc, InvalidField):
+        return f"--{exc.field.replace('_', '-')}: {exc.reason}"
     return message
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from cxport.errors import CxportError, InvalidField
+from cxport.errors import CxportError
 
 SETTINGS_HELP = (
     "Settings without a flag come from CXPORT_* variables: `cxport settings` lists them."
@@ -35,10 +35,9 @@ def _service(
 
 
 def _fail(exc: CxportError) -> None:
-    if isinstance(exc, InvalidField):
-        exc = type(exc)(f"--{exc.field.replace('_', '-')}", exc.reason)
-    click.echo(f"cxport: {exc}", err=True)
-    sys.exit(exc.exit_code)
+    from cxport.cli import fail  # the command line's one way of saying an error
+
+    fail(exc)
 
 
 def _background(service: Any, name: str, ticking: bool = True) -> tuple[Any, Any]:
