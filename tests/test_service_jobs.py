@@ -98,10 +98,7 @@ def test_a_worker_killed_mid_export_leaves_the_job_to_another(
 ) -> None:
     db = tmp_path / "store.duckdb"
     db.symlink_to(store)
-    if backend == "sqlite":
-        control = f"sqlite:///{tmp_path / 'control.sqlite'}"
-    else:
-        control = request.getfixturevalue("control_url") if False else _pg(request)
+    control = f"sqlite:///{tmp_path / 'control.sqlite'}" if backend == "sqlite" else _pg(request)
     token = _admin(db, control)
     server = Server(db, control=control, env={"CXPORT_RUNNERS": "0"})  # the API only
     workers = [Worker(db, control)]
