@@ -44,6 +44,11 @@ def floor_of(step: str) -> str | None:
     return None
 
 
+def floor_kind(figures: dict[str, Any]) -> str:
+    """What a floor's figures measured: `COPY` (a row export's) or `GROUP BY` (an aggregate's)."""
+    return str(figures.get("detail", {}).get("floor", "COPY"))
+
+
 def pandas_figures(results: dict[str, Any]) -> dict[int, dict[str, Any]]:
     """Pandas time and memory per size: measured, or extrapolated linearly from the largest measured."""
     measured = {
@@ -133,5 +138,5 @@ def label(step: str) -> str:
     if step.startswith("export:"):
         return "export " + step.split(":", 1)[1]
     if step.startswith("floor:"):
-        return "floor: COPY " + step.split(":", 1)[1]
+        return "floor of " + step.split(":", 1)[1]
     return LABELS.get(step, step)

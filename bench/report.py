@@ -26,6 +26,7 @@ from bench.common import ROOT
 from bench.figures import (
     COMPARED,
     exponent,
+    floor_kind,
     floor_of,
     fmt_mb,
     fmt_n,
@@ -66,6 +67,7 @@ def size_table(size: dict[str, Any]) -> str:
                 fmt_s(f.get("median_cpu_s")),
                 "–" if f["mb_s"] is None else f"{f['mb_s']:,.1f}",
                 fmt_mb(f["peak_rss"]),
+                floor_kind(floor) if floor and name.startswith("export:") else "",
                 fmt_s(floor["median_s"]) if floor else "",
                 fmt_x(ratio) if floor else "",
             ]
@@ -78,6 +80,7 @@ def size_table(size: dict[str, Any]) -> str:
         "CPU s",
         "MB/s",
         "peak MB",
+        "floor",
         "floor s",
         "cxport / floor",
     ]
@@ -229,8 +232,11 @@ def markdown(results: dict[str, Any], chart: str | None = CHART) -> str:
         "CPU s: user + system seconds of the step's process (all its threads), less sensitive"
         " than the wall time to the load of the shared machine. MB/s: of the NDJSON read for ingest, the floor read and pandas; of the file written"
         " otherwise. Peak MB: the maximum resident set of the step's own process. Floors: DuckDB's"
-        " plain read_json of the same NDJSON into a table; a plain COPY to CSV of a table holding"
-        " the export's rows and columns.",
+        " plain read_json of the same NDJSON into a table; for a row export (COPY), a plain COPY"
+        " to CSV of a table holding the export's rows and columns; for an aggregate export"
+        " (GROUP BY), a plain GROUP BY over the kept rows it reads for the range, each kept fact"
+        " grouped as the export groups it and counted, to CSV (`bench/common.py`,"
+        " `AGGREGATE_READS`).",
     ]
     return "\n".join(parts) + "\n"
 

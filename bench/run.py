@@ -8,8 +8,9 @@ For each size (simulated conversations) it measures, each step in a child
 process of its own (`bench/step.py`; peak memory is that process's):
 simulate, ingest, each registered export (CSV, one month, a non-UTC zone),
 all of them together; and side by side the floors of this machine (DuckDB's
-plain read_json of the same NDJSON; a plain COPY of a table with each
-export's rows and columns) and what a user would otherwise write (the pandas
+plain read_json of the same NDJSON; for a row export a plain COPY of a table
+with its rows and columns, for an aggregate export a plain GROUP BY over the
+kept rows it reads for the range, to CSV) and what a user would otherwise write (the pandas
 script `bench/pandas_baseline.py`, run at the sizes up to `--pandas-max` and
 extrapolated linearly above). Each figure is the median of `--runs` runs
 (one count for every size, or one per size).
@@ -38,7 +39,7 @@ if __package__ in (None, ""):  # run as `python bench/run.py`: make `bench.*` im
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import report
-from bench.common import ROOT, ChildFailed, Measurement, machine, run_child
+from bench.common import AGGREGATE_READS, ROOT, ChildFailed, Measurement, machine, run_child
 
 # The twelve exports of exports.md, in its order.
 TWELVE = (
@@ -74,6 +75,16 @@ def say(text: str) -> None:
 
 def request_args() -> list[str]:
     return [item for key, value in REQUEST.items() for item in (f"--{key}", value)]
+
+
+def floor_args(export: str, db: Path, written: Path, output: Path) -> list[str]:
+    """The `bench.step` arguments of `export`'s floor, written to `output`: a plain GROUP BY
+    over the kept rows it reads for the request's range when it is an aggregate export,
+    else a plain COPY of the rows and columns it wrote (`written`)."""
+    if export in AGGREGATE_READS:
+        return ["group-floor", "--db", str(db), "--export", export, "--output", str(output),
+                *request_args()]  # fmt: skip
+    return ["copy", "--csv", str(written), "--output", str(output)]
 
 
 def summarize(runs: list[Measurement], measure: str) -> dict[str, Any]:
@@ -207,12 +218,8 @@ class Suite:
                 "out",
             )
             if figures is not None:
-                self.measure(
-                    entry,
-                    f"floor:{name}",
-                    ["copy", "--csv", str(output), "--output", str(floors_dir / f"{name}.csv")],
-                    "out",
-                )
+                floor = floor_args(name, db, output, floors_dir / f"{name}.csv")
+                self.measure(entry, f"floor:{name}", floor, "out")
         if registered:
             self.measure(
                 entry,

@@ -10,7 +10,9 @@
 - `read-json`: the floor of ingest (DuckDB's plain read_json);
 - `export`: one export through the runner, as the CLI runs it;
 - `export-all`: every registered export, one after another, on one store;
-- `copy`: the floor of an export (a plain COPY of its rows and columns);
+- `copy`: the floor of a row export (a plain COPY of its rows and columns);
+- `group-floor`: the floor of an aggregate export (a plain GROUP BY over the
+  kept rows it reads for its range, to CSV);
 - `pandas`: the pandas script a user would otherwise write.
 """
 
@@ -24,6 +26,7 @@ from bench.common import (
     Measurement,
     copy_floor,
     emit,
+    group_floor,
     peak_rss,
     read_json_floor,
     stopwatch,
@@ -154,6 +157,18 @@ def copy(args: argparse.Namespace) -> Measurement:
     return copy_floor(Path(args.csv), Path(args.output))
 
 
+def group_floor_step(args: argparse.Namespace) -> Measurement:
+    request = _request(args, args.export)
+    return group_floor(
+        Path(args.db),
+        args.export,
+        request.start,
+        request.end,
+        request.as_of_utc(),
+        Path(args.output),
+    )
+
+
 def read_json(args: argparse.Namespace) -> Measurement:
     return read_json_floor(Path(args.ndjson), Path(args.db))
 
@@ -213,12 +228,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True)
     p.set_defaults(run=facts)
 
-    p = steps.add_parser("export")
-    p.add_argument("--db", required=True)
-    p.add_argument("--export", required=True)
-    p.add_argument("--output", required=True)
-    request_options(p)
-    p.set_defaults(run=export)
+    for name, run in (("export", export), ("group-floor", group_floor_step)):
+        p = steps.add_parser(name)
+        p.add_argument("--db", required=True)
+        p.add_argument("--export", required=True)
+        p.add_argument("--output", required=True)
+        request_options(p)
+        p.set_defaults(run=run)
 
     p = steps.add_parser("export-all")
     p.add_argument("--db", required=True)
