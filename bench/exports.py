@@ -3,19 +3,23 @@
     uv run python bench/exports.py                          # 1 000 000 conversations
     uv run python bench/exports.py --conversations 100000
     uv run python bench/exports.py --conversations 100000 --reuse --exports resolved-conversations
+    uv run python bench/exports.py --db STORE --from 2024-05-01 --to 2024-05-31 --runs 3
 
 Simulates the workspace (`bench/run.py`'s seed, start and 45 days), ingests
-it and builds its kept facts, then times every export of the catalogue (`cxport.exports.defs.EXPORTS`,
-so exports registered later are measured too) over the month of June 2024
-in America/Sao_Paulo, each in a child process of its own (`bench/step.py`),
-against its floor: for a row export a plain DuckDB `COPY` of a table holding
-the same rows and columns, for an aggregate export (teams, agent-metrics,
-virtual-agents, topics, tags) a plain `GROUP BY` over the kept rows it reads
-for the month, to CSV (`bench/common.py`, `AGGREGATE_READS`). Prints, per export: wall and CPU time, rows, MB written, the
-floor's wall and CPU time, the ratio of wall times, peak resident memory
-(the machine is shared: CPU time says what the wall time cannot); then whether the targets hold (each export ≤ 3× its
-floor, peak memory ≤ 4 GB). `bench/run.py` is the full suite (three sizes,
-medians, report); this script is the quick look at one size.
+it and builds its kept facts (or, with `--db`, reads a store that has them),
+then times every export of the catalogue (`cxport.exports.defs.EXPORTS`, so
+exports registered later are measured too) over the month of June 2024 (or
+`--from`..`--to`) in America/Sao_Paulo, each in a child process of its own
+(`bench/step.py`), against its floor: for a row export a plain DuckDB `COPY`
+of a table holding the same rows and columns; for an aggregate export
+(teams, agent-metrics, virtual-agents, topics, tags) a plain `GROUP BY` over
+the kept rows it reads for the range, to CSV (`bench/common.py`,
+`AGGREGATE_READS`). Prints, per export (the run of median time of `--runs`):
+wall and CPU time, rows, MB written, the floor's kind, wall and CPU time,
+the ratio of wall times, peak resident memory (the machine is shared: CPU
+time says what the wall time cannot); then whether the targets hold (each
+export ≤ 3× its floor, peak memory ≤ 4 GB). `bench/run.py` is the full suite
+(three sizes, medians, report); this script is the quick look at one size.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ if __package__ in (None, ""):  # run as `python bench/exports.py`: make `bench.*
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import ROOT, ChildFailed, Measurement, run_child
-from bench.run import SIMULATION, floor_args, request_args
+from bench.run import REQUEST, SIMULATION, floor_args, request_args
 
 RATIO_TARGET = 3.0
 MEMORY_TARGET = 4 * 1024**3
@@ -57,15 +61,22 @@ def prepare_store(work: Path, conversations: int, reuse: bool) -> Path:
     return db
 
 
-def measure(db: Path, work: Path, name: str) -> tuple[Measurement, Measurement]:
+def measure(
+    db: Path, work: Path, name: str, request: dict[str, str]
+) -> tuple[Measurement, Measurement]:
     out = work / "exports" / f"{name}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     export = run_child(
-        ["export", "--db", str(db), "--export", name, "--output", str(out), *request_args()]
+        ["export", "--db", str(db), "--export", name, "--output", str(out), *request_args(request)]
     )
-    floor = run_child(floor_args(name, db, out, work / "floor.csv"))
+    floor = run_child(floor_args(name, db, out, work / "floor.csv", request))
     (work / "floor.csv").unlink(missing_ok=True)
     return export, floor
+
+
+def middle(runs: list[Measurement]) -> Measurement:
+    """The run of median wall time (the upper middle one of an even count)."""
+    return sorted(runs, key=lambda m: m.seconds)[len(runs) // 2]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=None, help="default bench/out/exports-N")
     parser.add_argument("--reuse", action="store_true", help="reuse the store left in --work")
     parser.add_argument("--exports", default="", help="comma-separated subset (default: all)")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="an existing store with its kept facts (only read): nothing simulated",
+    )
+    parser.add_argument("--from", dest="date_from", default=REQUEST["from"])
+    parser.add_argument("--to", dest="date_to", default=REQUEST["to"])
+    parser.add_argument("--runs", type=int, default=1, help="runs of each (figures: medians)")
     args = parser.parse_args(argv)
 
     from cxport.exports.defs import EXPORTS
@@ -86,18 +106,21 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown exports: {', '.join(unknown)}")
         names = [n for n in names if n in wanted]
     work = args.work or ROOT / "bench" / "out" / f"exports-{args.conversations}"
-    db = prepare_store(work, args.conversations, args.reuse)
+    db = args.db or prepare_store(work, args.conversations, args.reuse)
+    work.mkdir(parents=True, exist_ok=True)
+    request = {**REQUEST, "from": args.date_from, "to": args.date_to}
 
     say(f"\n{'export':<24} {'time s':>8} {'cpu s':>7} {'rows':>10} {'MB':>8} {'floor':>8}"
         f" {'floor s':>8} {'cpu s':>7} {'ratio':>6} {'peak MB':>8}")  # fmt: skip
     failed, worst_ratio, peak = [], 0.0, 0
     for name in names:
         try:
-            export, floor = measure(db, work, name)
+            runs = [measure(db, work, name, request) for _ in range(args.runs)]
         except ChildFailed as exc:
             failed.append(name)
             say(f"{name:<24} FAILED: {exc}")
             continue
+        export, floor = (middle([r[i] for r in runs]) for i in (0, 1))
         ratio = export.seconds / floor.seconds if floor.seconds > 0 else float("inf")
         worst_ratio, peak = max(worst_ratio, ratio), max(peak, export.peak_rss)
         say(

@@ -73,17 +73,19 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def request_args() -> list[str]:
-    return [item for key, value in REQUEST.items() for item in (f"--{key}", value)]
+def request_args(request: dict[str, str] = REQUEST) -> list[str]:
+    return [item for key, value in request.items() for item in (f"--{key}", value)]
 
 
-def floor_args(export: str, db: Path, written: Path, output: Path) -> list[str]:
+def floor_args(
+    export: str, db: Path, written: Path, output: Path, request: dict[str, str] = REQUEST
+) -> list[str]:
     """The `bench.step` arguments of `export`'s floor, written to `output`: a plain GROUP BY
     over the kept rows it reads for the request's range when it is an aggregate export,
     else a plain COPY of the rows and columns it wrote (`written`)."""
     if export in AGGREGATE_READS:
         return ["group-floor", "--db", str(db), "--export", export, "--output", str(output),
-                *request_args()]  # fmt: skip
+                *request_args(request)]  # fmt: skip
     return ["copy", "--csv", str(written), "--output", str(output)]
 
 
