@@ -92,7 +92,7 @@ def definitions_hash() -> str:
     for fact in kept_facts():
         build = fact.build.__qualname__ if fact.build is not None else ""
         parts = (fact.name, fact.sql or "", build, fact.at_as_of or "", fact.kept_order or "")
-        for part in (*parts, fact.touched or "", *fact.reads_whole):
+        for part in (*parts, fact.touched_sql or "", *fact.reads_whole):
             h.update(b"\0" + part.encode())
     return h.hexdigest()[:16]
 
@@ -287,19 +287,18 @@ def _replace(cur: duckdb.DuckDBPyConnection, schema: str, ctx: FactContext, noth
         if fact.build is not None:  # built in Python: whole, over the touched scope
             build_fact(cur, fact, ctx)
             continue
-        if fact.sql is None or fact.touched is None:
+        touched = fact.touched_sql
+        if fact.sql is None or touched is None:
             return False  # not refreshable by parts: whole
         for dep in fact.reads_whole:  # its rows: the kept ones not touched, and the new
-            touched = _registry_fact(dep).touched
             cur.execute(
                 f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM {schema}.{dep}"
-                f" WHERE {fact.touched} AND NOT coalesce({touched}, false)"
+                f" WHERE {touched} AND NOT coalesce({_registry_fact(dep).touched_sql}, false)"
                 f" UNION ALL SELECT * FROM kd_{dep}"
             )
         rows = f"kd_{fact.name}" if fact.name in widened else fact.name
         cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE {rows} AS"
-            f" SELECT * FROM ({fact.sql}) AS rows_ WHERE {fact.touched}"
+            f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT * FROM ({fact.sql}) AS rows_ WHERE {touched}"
         )
         for dep in fact.reads_whole:  # back to the touched rows for the facts after
             cur.execute(f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM kd_{dep}")
@@ -307,10 +306,19 @@ def _replace(cur: duckdb.DuckDBPyConnection, schema: str, ctx: FactContext, noth
             cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM {rows}")
         if fact.name in stored:
             table = f"{schema}.{fact.name}"
-            cur.execute(f"DELETE FROM {table} WHERE {fact.touched}")
+            cur.execute(_delete_sql(table, fact.touched_any))
             order = f" ORDER BY {fact.kept_order}" if fact.kept_order else ""
             cur.execute(f"INSERT INTO {table} SELECT * FROM {rows}{order}")
     return True
+
+
+def _delete_sql(table: str, touched: tuple[str, ...]) -> str:
+    """Delete the rows of `table` meeting any of the `touched` alternatives: one
+    semi-join each (a single condition deletes by itself)."""
+    if len(touched) == 1:
+        return f"DELETE FROM {table} WHERE {touched[0]}"
+    each = " UNION ALL ".join(f"SELECT rowid FROM {table} WHERE {c}" for c in touched)
+    return f"DELETE FROM {table} WHERE rowid IN ({each})"
 
 
 def _registry_fact(name: str) -> Fact:

@@ -35,6 +35,7 @@ quarter of the conversations. Those rebuild everything (`Plan.full`).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
@@ -142,15 +143,13 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
         f' SELECT agent_id, "at" FROM {new("lock")} WHERE agent_id IS NOT NULL'
         f' UNION ALL SELECT agent_id, "at" FROM {new("presence")}) AS a GROUP BY agent_id'
     )
-    run(
-        "INSERT INTO t_conversation"
-        ' WITH streams AS MATERIALIZED (SELECT l.conversation_id, l."at", f.agent_id, f.first_at'
-        " FROM s_lock AS l JOIN t_agent_first AS f ON f.agent_id = l.agent_id),"
-        ' start_at AS (SELECT agent_id, coalesce(max("at") FILTER (WHERE "at" < first_at),'
-        " min(first_at)) AS from_at FROM streams GROUP BY agent_id)"
-        " SELECT DISTINCT s.conversation_id FROM streams AS s JOIN start_at AS b USING (agent_id)"
-        ' WHERE s."at" >= b.from_at AND s.conversation_id NOT IN (SELECT id FROM t_conversation)'
-    )
+    stream_from = _stream_starts(con)
+    if stream_from is not None:
+        run(
+            "INSERT INTO t_conversation SELECT DISTINCT l.conversation_id FROM s_lock AS l"
+            f' JOIN t_stream_start AS b USING (agent_id) WHERE l."at" >= {stream_from}'
+            ' AND l."at" >= b.from_at AND l.conversation_id NOT IN (SELECT id FROM t_conversation)'
+        )
     # Contacts: named, with a redefined attribute, or of a named conversation
     # (any version of it: its old contact and its new).
     run(
@@ -180,7 +179,7 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
     )
     # The locks of the touched conversations, kept for the refresh.
     run(
-        "CREATE OR REPLACE TEMP TABLE t_lock AS SELECT conversation_id, agent_id FROM s_lock"
+        'CREATE OR REPLACE TEMP TABLE t_lock AS SELECT conversation_id, agent_id, "at" FROM s_lock'
         f" WHERE {TOUCHED_CONVERSATION}"
     )
     # Agents whose sessions may have changed: the new locks' and presence
@@ -192,7 +191,13 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
         " UNION SELECT agent_id FROM t_lock"
         " WHERE agent_id IS NOT NULL AND conversation_id IN (SELECT id FROM t_named)"
     )
-    for table in ("t_agent_first", "t_named", "t_retagged", "t_message_conversation"):
+    for table in (
+        "t_agent_first",
+        "t_stream_start",
+        "t_named",
+        "t_retagged",
+        "t_message_conversation",
+    ):
         run(f"DROP TABLE {table}")
     counts = [_count(con, f"SELECT count(*) FROM {t}") for t in TOUCHED_TABLES]
     read = _count(con, "SELECT count(*) FROM t_contact_conversation")
@@ -201,6 +206,51 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
     if read > max(WIDE_SHARE * every, 1000):
         return Plan(True, f"{read} of {every} conversations touched", *counts)
     return Plan(False, "", *counts)
+
+
+# How far back the agents' locks are first looked for, before the whole stream.
+_STREAM_WINDOWS = (dt.timedelta(days=1), dt.timedelta(days=8))
+
+
+def _literal(t: dt.datetime) -> str:
+    """A timestamp as SQL: a constant, so zone maps skip the row groups before it."""
+    return f"TIMESTAMP '{t.isoformat(sep=' ')}'"
+
+
+def _stream_starts(con: duckdb.DuckDBPyConnection) -> str | None:
+    """`t_stream_start` (agent_id, from_at): for each agent of `t_agent_first`, its
+    last lock before its first new record (else that record's instant); the
+    earliest of them as SQL, or None when no agent has a new record.
+
+    Locks go in by time, mostly: the last one before is looked for in the day
+    before first, then the week, then the whole stream (the agents not found yet)."""
+    run = con.execute
+    run("CREATE OR REPLACE TEMP TABLE t_stream_start (agent_id VARCHAR, from_at TIMESTAMP)")
+    row = run("SELECT min(first_at) FROM t_agent_first").fetchone()
+    if row is None or row[0] is None:
+        return None
+    first: dt.datetime = row[0]
+    for window in (*_STREAM_WINDOWS, None):
+        bound = "" if window is None else f' AND l."at" >= {_literal(first - window)}'
+        run(
+            'INSERT INTO t_stream_start SELECT f.agent_id, max(l."at") FROM s_lock AS l'
+            ' JOIN t_agent_first AS f ON f.agent_id = l.agent_id AND l."at" < f.first_at'
+            f" WHERE f.agent_id NOT IN (SELECT agent_id FROM t_stream_start){bound}"
+            " GROUP BY f.agent_id"
+        )
+        if not _count(
+            con,
+            "SELECT count(*) FROM t_agent_first"
+            " WHERE agent_id NOT IN (SELECT agent_id FROM t_stream_start)",
+        ):
+            break
+    # No lock before it: the agent's stream from its first new record on.
+    run(
+        "INSERT INTO t_stream_start SELECT agent_id, first_at FROM t_agent_first"
+        " WHERE agent_id NOT IN (SELECT agent_id FROM t_stream_start)"
+    )
+    row = run("SELECT min(from_at) FROM t_stream_start").fetchone()
+    return None if row is None or row[0] is None else _literal(row[0])
 
 
 def define_touched_scope(con: duckdb.DuckDBPyConnection) -> None:
@@ -219,10 +269,11 @@ def define_touched_scope(con: duckdb.DuckDBPyConnection) -> None:
       conversation keep the touched ones); messages' records: the touched
       messages';
     - contact versions and attribute values: the touched contacts';
-    - locks: the touched conversations', and every lock of the agents of
+    - locks: the touched conversations', and the locks of the agents of
       those locks and of `t_agent` (`t_stream_agent`: an agent's stream of
-      locks and presence changes ends its sessions anywhere); presence
-      changes: those agents'.
+      locks and presence changes ends its sessions anywhere) from the
+      touched conversations' first lock on (a session reads its agent's
+      stream after its lock only); presence changes: those agents'.
 
     Entity versions other than contacts (channels, topics, calendars...) are
     few and stay whole. Kept facts are the only readers while this is defined.
@@ -243,10 +294,14 @@ def define_touched_scope(con: duckdb.DuckDBPyConnection) -> None:
             run(
                 f"CREATE OR REPLACE TEMP TABLE n_{name} AS SELECT * FROM s_{name} WHERE {condition}"
             )
-    # The streams' locks, and the touched conversations' locks without an
-    # agent (those with one are in the streams): two semi-joins, not an OR.
+    # The streams' locks from the touched conversations' first lock with an
+    # agent on (a lock session reads its agent's stream after its lock), and
+    # the touched conversations' locks without an agent (those with one are
+    # in the streams): two semi-joins, not an OR.
+    row = run('SELECT min("at") FROM t_lock WHERE agent_id IS NOT NULL').fetchone()
+    since = "false" if row is None or row[0] is None else f'"at" >= {_literal(row[0])}'
     run(
-        f"CREATE OR REPLACE TEMP TABLE n_lock AS SELECT * FROM s_lock WHERE {streams}"
+        f"CREATE OR REPLACE TEMP TABLE n_lock AS SELECT * FROM s_lock WHERE {streams} AND {since}"
         f" UNION ALL SELECT * FROM s_lock WHERE agent_id IS NULL AND {TOUCHED_CONVERSATION}"
     )
     for name in narrowed:

@@ -57,11 +57,28 @@ class Fact:
     # touched keys (`TOUCHED_*`). The rows meeting it are computed again (the
     # same SQL, over the touched conversations' records: the `c_*` views) and
     # replace the kept ones. None: a fact built in Python, built whole each time.
-    touched: str | None = None
+    # A tuple: alternatives (any of them), each a conjunction that one semi-join
+    # runs; the refresh deletes the kept rows of each by itself (a CASE or an
+    # OR over two keys scans and tests every kept row instead).
+    touched: str | tuple[str, ...] | None = None
     # Requirements this fact reads beyond their touched rows: every row meeting
     # this fact's own `touched` condition (on the requirement's columns: the
     # fact's touched rows depend only on those), kept or new. They must be stored.
     reads_whole: tuple[str, ...] = ()
+
+    @property
+    def touched_sql(self) -> str | None:
+        """`touched` as one condition (alternatives joined by OR)."""
+        if self.touched is None or isinstance(self.touched, str):
+            return self.touched
+        return " OR ".join(f"({c})" for c in self.touched)
+
+    @property
+    def touched_any(self) -> tuple[str, ...]:
+        """`touched` as alternatives (one when it is one condition)."""
+        if self.touched is None:
+            return ()
+        return (self.touched,) if isinstance(self.touched, str) else self.touched
 
     @property
     def reads_scope(self) -> bool:

@@ -43,8 +43,11 @@ from __future__ import annotations
 from cxport.exports.facts import TOUCHED_CONVERSATION, TOUCHED_MESSAGE, Fact
 
 # A tag's row follows its message (the message may arrive after the tag, or
-# never); every other row its conversation.
-_TOUCHED_BY_KIND = f"CASE WHEN kind = 'tag' THEN {TOUCHED_MESSAGE} ELSE {TOUCHED_CONVERSATION} END"
+# never); every other row its conversation (`kind` is never null).
+_TOUCHED_BY_KIND = (
+    f"kind = 'tag' AND {TOUCHED_MESSAGE}",
+    f"kind <> 'tag' AND {TOUCHED_CONVERSATION}",
+)
 
 REPLY = Fact(
     name="f_reply",
