@@ -44,7 +44,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_records(tmp_path: Path) -> 
     with pytest.raises(StoreError, match="needs a migration"):
         open_store(path, read_only=True)
     con = open_store(path)
-    assert schema_version(con) == SCHEMA_VERSION == 3
+    assert schema_version(con) == SCHEMA_VERSION == 4
     types = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns"
         " WHERE table_name = 'r_team' AND column_name IN ('content_hash', 'lineno')"
@@ -64,6 +64,25 @@ def test_a_version_1_store_is_migrated_and_keeps_its_records(tmp_path: Path) -> 
     assert (summary.total_stored, summary.duplicates, summary.batches[0].batch_id) == (0, 1, 2)
     rows = con.execute("SELECT record_id, name, batch_id, lineno FROM r_team").fetchall()
     assert rows == [("r1", "Sales", 1, None)]
+    # Version 4: each record's key, the hash of its id.
+    assert con.execute("SELECT record_key = hash(record_id) FROM r_team").fetchall() == [(True,)]
+    con.close()
+
+
+def test_record_keys_made_by_another_hash_are_recomputed_at_open(tmp_path: Path) -> None:
+    """A record's key (the hash of its id) is how a batch finds its re-sends: keys
+    made by a DuckDB that hashed otherwise are made again when the store opens."""
+    path = tmp_path / "keys.duckdb"
+    con = open_store(path)
+    ingest_bytes(con, (json.dumps(TEAM) + "\n").encode(), now=NOW)
+    assert con.execute("SELECT record_key = hash(record_id) FROM r_team").fetchall() == [(True,)]
+    con.execute("UPDATE r_team SET record_key = 7")
+    con.execute("UPDATE cxport_meta SET value = '7' WHERE key = 'record_key'")
+    con.close()
+    con = open_store(path)
+    assert con.execute("SELECT record_key = hash(record_id) FROM r_team").fetchall() == [(True,)]
+    summary = ingest_bytes(con, (json.dumps(TEAM) + "\n").encode(), now=NOW)
+    assert (summary.total_stored, summary.duplicates) == (0, 1)
     con.close()
 
 

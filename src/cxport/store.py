@@ -27,7 +27,7 @@ import duckdb
 from cxport.errors import StoreError
 from cxport.records import RECORD_TYPES, RecordType
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -94,11 +94,45 @@ def _migrate_to_3(con: Connection) -> None:
     con.execute("CREATE SEQUENCE kept_ids START 1")
 
 
+# A record's key: DuckDB's 64-bit hash of its record id, stored beside it, so
+# that a batch looks for its ids among the stored records by reading integers
+# (`ingest/commit.py`), not every stored id's text.
+RECORD_KEY = "hash(record_id)"
+# The key of this id says which hash made a store's keys: a DuckDB that hashes
+# otherwise recomputes them when it opens the store for writing (`_rekey`).
+_KEY_PROBE = "cxport record key"
+
+
+def _migrate_to_4(con: Connection) -> None:
+    """`record_key` (`RECORD_KEY`) in every record table."""
+    for rt in RECORD_TYPES:
+        con.execute(f"ALTER TABLE {rt.table} ADD COLUMN record_key UBIGINT")
+    _rekey(con)
+
+
+def _key_probe(con: Connection) -> str:
+    row = con.execute(f"SELECT {RECORD_KEY.replace('record_id', '?')}::VARCHAR", [_KEY_PROBE])
+    return str((row.fetchone() or ("",))[0])
+
+
+def _rekey(con: Connection) -> None:
+    """Compute every record's key with this DuckDB's hash, and say which."""
+    for rt in RECORD_TYPES:
+        con.execute(f"UPDATE {rt.table} SET record_key = {RECORD_KEY}")
+    con.execute("INSERT OR REPLACE INTO cxport_meta VALUES ('record_key', ?)", [_key_probe(con)])
+
+
+def _keys_current(con: Connection) -> bool:
+    row = con.execute("SELECT value FROM cxport_meta WHERE key = 'record_key'").fetchone()
+    return row is not None and row[0] == _key_probe(con)
+
+
 # Migration n takes a store at version n-1 to version n.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: _migrate_to_1,
     2: _migrate_to_2,
     3: _migrate_to_3,
+    4: _migrate_to_4,
 }
 
 
@@ -121,6 +155,10 @@ def migrate(con: Connection) -> None:
         con.execute(
             "INSERT OR REPLACE INTO cxport_meta VALUES ('schema_version', ?)", [str(version)]
         )
+        con.execute("COMMIT")
+    if not _keys_current(con):
+        con.execute("BEGIN")
+        _rekey(con)
         con.execute("COMMIT")
     if current < SCHEMA_VERSION:
         # Into the store file now: replaying a migration from the write-ahead

@@ -34,7 +34,7 @@ from cxport.ingest.reader import (
     int64_array,
 )
 from cxport.records import BY_NAME, RecordType
-from cxport.store import Connection
+from cxport.store import RECORD_KEY, Connection
 
 # yyjson (DuckDB's parser) accepts trailing commas; lines that may hold one are
 # re-checked with Python's strict parser (few lines: the pattern is rare).
@@ -302,8 +302,9 @@ class Batch:
         query's rows (`validate_query`'s columns) is to follow."""
         cols = ", ".join(ident(n) for n in stored_columns(rt))
         return (
-            f"INSERT INTO {rt.table} (workspace, {cols}, content_hash, batch_id, lineno)"
-            f" SELECT {q(self.workspace)}, {cols}, content_hash, {self.batch_id}, lineno FROM"
+            f"INSERT INTO {rt.table} (workspace, {cols}, content_hash, batch_id, lineno, record_key)"
+            f" SELECT {q(self.workspace)}, {cols}, content_hash, {self.batch_id}, lineno,"
+            f" {RECORD_KEY} FROM"
         )
 
     def _errors_sql(self, checked: str) -> str:

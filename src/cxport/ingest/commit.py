@@ -72,22 +72,34 @@ def _this_batch(b: Batch, t: str) -> str:
 
 
 def _ids_view(b: Batch) -> None:
-    """`ingest_ids`: (lineno, record_id, type, content_hash) of this batch's
-    rows; `ingest_before`: (record_id, type, content_hash) of the records
-    stored before it, of every type (a record id names one record)."""
+    """`ingest_ids`: (lineno, record_id, type, content_hash, record_key) of this
+    batch's rows; `ingest_before`: (record_id, type, content_hash) of the
+    records stored before it, of every type (a record id names one record),
+    whose key is one of `ingest_hits`: the keys of this batch's ids that
+    some stored record has (integers: one narrow scan of each table)."""
     parts = [
-        f"SELECT lineno, record_id, {q(t)} AS type, content_hash FROM {_this_batch(b, t)}"
+        f"SELECT lineno, record_id, {q(t)} AS type, content_hash, record_key"
+        f" FROM {_this_batch(b, t)}"
         for t in sorted(b.stored_types)
     ]
     sql = " UNION ALL ".join(parts) or (
-        "SELECT NULL::BIGINT AS lineno, NULL::VARCHAR AS record_id,"
-        " NULL::VARCHAR AS type, NULL::UBIGINT AS content_hash WHERE false"
+        "SELECT NULL::BIGINT AS lineno, NULL::VARCHAR AS record_id, NULL::VARCHAR AS type,"
+        " NULL::UBIGINT AS content_hash, NULL::UBIGINT AS record_key WHERE false"
     )
     b.run(f"CREATE OR REPLACE TEMP VIEW ingest_ids AS {sql}")
-    before = " UNION ALL ".join(
-        f"SELECT record_id, {q(rt.name)} AS type, content_hash FROM {rt.table}"
-        f" WHERE workspace = {q(b.workspace)} AND batch_id <> {b.batch_id}"
+    stored = [
+        f"FROM {rt.table} WHERE workspace = {q(b.workspace)} AND batch_id <> {b.batch_id}"
         for rt in RECORD_TYPES
+    ]
+    keys = " UNION ALL ".join(f"SELECT record_key {rows}" for rows in stored)
+    b.run(
+        "CREATE OR REPLACE TEMP TABLE ingest_hits AS SELECT DISTINCT record_key"
+        f" FROM (SELECT record_key FROM ingest_ids) AS i JOIN ({keys}) AS r USING (record_key)"
+    )
+    hits = " AND record_key IN (SELECT record_key FROM ingest_hits)"
+    before = " UNION ALL ".join(
+        f"SELECT record_id, {q(rt.name)} AS type, content_hash {rows}{hits}"
+        for rt, rows in zip(RECORD_TYPES, stored, strict=True)
     )
     b.run(f"CREATE OR REPLACE TEMP VIEW ingest_before AS {before}")
 
@@ -96,10 +108,12 @@ def _conflicts(b: Batch) -> None:
     """Duplicates go to `ingest_skip`; conflicts to `ingest_errs` (and skip)."""
     _ids_view(b)
     # Against the store: same id and hash is a re-send, another hash a conflict.
+    # No stored key among the batch's (new records): nothing stored to read.
+    found = b.value("SELECT count(*) FROM ingest_hits") > 0
     b.run(
         "CREATE OR REPLACE TEMP TABLE ingest_stored AS SELECT i.lineno, i.record_id, i.type,"
         " i.type = r.type AND i.content_hash = r.content_hash AS same FROM ingest_ids i"
-        " JOIN ingest_before r USING (record_id)"
+        f" JOIN ingest_before r USING (record_id) WHERE {str(found).lower()}"
     )
     _same_columns(b)
     b.run(
@@ -130,7 +144,13 @@ def _conflicts(b: Batch) -> None:
         " JOIN ingest_twice b ON a.record_id = b.record_id AND a.content_hash <> b.content_hash"
         " GROUP BY a.lineno, a.record_id"
     )
-    for name in ("ingest_stored", "ingest_twice", "ingest_groups", "ingest_repeated"):
+    for name in (
+        "ingest_stored",
+        "ingest_hits",
+        "ingest_twice",
+        "ingest_groups",
+        "ingest_repeated",
+    ):
         b.run(f"DROP TABLE {name}")
     if "message" in b.stored_types:
         _message_ids(b)
