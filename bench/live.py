@@ -20,6 +20,7 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +34,31 @@ def _ts(t: dt.datetime) -> str:
     return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _batch(con: Any, n: int, start: dt.datetime, tag: str) -> list[dict[str, Any]]:
-    """About `n` records after `start`: most on recent conversations, some new."""
-    recent = con.execute(
+@dataclass(frozen=True)
+class Recent:
+    """What a batch adds to: the 150 most recent conversations (id, channel, contact) and
+    20 agents of the store."""
+
+    conversations: list[tuple[str, str, str]]
+    agents: list[str]
+
+
+def recent(con: Any) -> Recent:
+    conversations = con.execute(
         "SELECT conversation_id, channel_id, contact_profile_id FROM r_conversation"
         ' ORDER BY "at" DESC LIMIT 150'
     ).fetchall()
     agents = [
         a for (a,) in con.execute("SELECT DISTINCT agent_id FROM r_agent LIMIT 20").fetchall()
     ]
+    return Recent(conversations, agents)
+
+
+def batch(on: Recent, n: int, start: dt.datetime, tag: str) -> list[dict[str, Any]]:
+    """About `n` records after `start` (250 ms apart; ids made of `tag`): on each of `on`'s
+    conversations an inbound message, a lock, a reply and a resolution; new conversations,
+    each with its contact, status and two messages; an agent version."""
+    agents = on.agents
     out: list[dict[str, Any]] = []
     t = start
 
@@ -51,7 +68,7 @@ def _batch(con: Any, n: int, start: dt.datetime, tag: str) -> list[dict[str, Any
         return _ts(t)
 
     k = 0
-    for i, (cid, _, _) in enumerate(recent):
+    for i, (cid, _, _) in enumerate(on.conversations):
         agent = agents[i % len(agents)]
         out.append({"type": "message", "id": f"{tag}-m{k}", "at": at(), "message_id": f"{tag}-m{k}",
                     "conversation_id": cid, "direction": "INBOUND", "source": "CONTACT",
@@ -66,7 +83,7 @@ def _batch(con: Any, n: int, start: dt.datetime, tag: str) -> list[dict[str, Any
         out.append({"type": "status_change", "id": f"{tag}-s{i}", "at": at(), "conversation_id": cid,
                     "status": "RESOLVED", "agent_id": agent, "resolved_by": "AGENT",
                     "resolve_trigger": "HUMAN_AGENT"})  # fmt: skip
-    channel = recent[0][1]
+    channel = on.conversations[0][1]
     j = 0
     while len(out) < n - 2:
         cid, ct = f"{tag}-cv{j}", f"{tag}-ct{j}"
@@ -85,6 +102,16 @@ def _batch(con: Any, n: int, start: dt.datetime, tag: str) -> list[dict[str, Any
     out.append({"type": "agent", "id": f"{tag}-ag", "at": at(), "agent_id": agents[0],
                 "name": f"Renamed {tag}"})  # fmt: skip
     return out
+
+
+def simulated(folder: Path, conversations: int, days: int) -> Path:
+    """The NDJSON of `conversations` simulated over `days` (seed 1), made when not in `folder`."""
+    from cxport.simulate import simulate
+
+    source = folder / f"sim-{conversations}.ndjson"
+    if not source.exists():
+        simulate(source, seed=1, conversations=conversations, days=days)
+    return source
 
 
 def _timed(con: Any, path: Path) -> dict[str, Any]:
@@ -119,7 +146,6 @@ def _timed(con: Any, path: Path) -> dict[str, Any]:
 def main() -> None:
     from cxport.exports import kept
     from cxport.ingest import ingest_files
-    from cxport.simulate import simulate
     from cxport.store import open_store
 
     p = argparse.ArgumentParser()
@@ -130,9 +156,7 @@ def main() -> None:
     args = p.parse_args()
     folder = Path(args.folder)
     folder.mkdir(parents=True, exist_ok=True)
-    source = folder / f"sim-{args.conversations}.ndjson"
-    if not source.exists():
-        simulate(source, seed=1, conversations=args.conversations, days=args.days)
+    source = simulated(folder, args.conversations, args.days)
     db = folder / f"store-{args.conversations}.duckdb"
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
@@ -147,7 +171,7 @@ def main() -> None:
     assert found is not None
     batches = []
     for i in range(args.batches):
-        records = _batch(con, 1000, found.horizon.replace(tzinfo=dt.UTC), f"live{i}")
+        records = batch(recent(con), 1000, found.horizon.replace(tzinfo=dt.UTC), f"live{i}")
         path = folder / f"batch-{i}.ndjson"
         path.write_text("".join(json.dumps(r) + "\n" for r in records))
         step = _timed(con, path)

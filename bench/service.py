@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BODY = {"from": "2024-06-01", "to": "2024-06-30", "tz": "America/Sao_Paulo"}
 
 
-def _cxport(*args: str) -> str:
+def cxport(*args: str) -> str:
+    """Run `python -m cxport ARGS`; its standard output."""
     done = subprocess.run(
         [sys.executable, "-m", "cxport", *args], capture_output=True, text=True, check=True
     )
@@ -45,7 +48,43 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _ready(api: httpx.Client, export_id: str) -> dict[str, Any]:
+def admin_token(db: Path, email: str = "bench@x.test") -> str:
+    """An admin of the store's workspace and a bearer token of theirs."""
+    cxport("user", "add", "--db", str(db), "--email", email, "--role", "admin")
+    return cxport("token", "create", "--db", str(db), "--email", email).strip()
+
+
+@contextmanager
+def serving(db: Path, token: str, log: Path | None = None) -> Iterator[httpx.Client]:
+    """A real `cxport serve` (API and job runners) on a free port of 127.0.0.1 while the
+    block runs, and a client of its API with `token`; its output to `log` (default: none)."""
+    port = _port()
+    with (log or Path(os.devnull)).open("wb") as out:
+        server = subprocess.Popen([sys.executable, "-m", "cxport", "serve", "--db", str(db), "--port", str(port)],
+                                  stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        api = httpx.Client(
+            base_url=f"http://127.0.0.1:{port}/api/v1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=600,
+        )
+        try:
+            while True:
+                try:
+                    if api.get("/health").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    if server.poll() is not None:
+                        raise RuntimeError(f"cxport serve exited {server.returncode}") from None
+                    time.sleep(0.1)
+            yield api
+        finally:
+            api.close()
+            server.send_signal(signal.SIGTERM)
+            server.wait(60)
+
+
+def ready(api: httpx.Client, export_id: str) -> dict[str, Any]:
+    """The export request once it has ended (polled every 5 ms)."""
     while True:
         obj: dict[str, Any] = api.get(f"/exports/{export_id}").json()
         if obj["state"] in ("succeeded", "failed"):
@@ -53,7 +92,7 @@ def _ready(api: httpx.Client, export_id: str) -> dict[str, Any]:
         time.sleep(0.005)
 
 
-def _instant(text: str) -> dt.datetime:
+def instant(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.removesuffix("Z"))
 
 
@@ -86,45 +125,30 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cxport-bench-service-"))
     db = folder / "store.duckdb"
-    _cxport("simulate", "--out", str(folder / "r.ndjson"), "--conversations", str(args.conversations),
-            "--start", "2024-05-20", "--days", "45")  # fmt: skip
-    _cxport("ingest", "--db", str(db), str(folder / "r.ndjson"))
-    _cxport("user", "add", "--db", str(db), "--email", "bench@x.test", "--role", "admin")
-    token = _cxport("token", "create", "--db", str(db), "--email", "bench@x.test").strip()
-    port = _port()
-    server = subprocess.Popen([sys.executable, "-m", "cxport", "serve", "--db", str(db), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    api = httpx.Client(
-        base_url=f"http://127.0.0.1:{port}/api/v1",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=120,
-    )
+    cxport("simulate", "--out", str(folder / "r.ndjson"), "--conversations", str(args.conversations),
+           "--start", "2024-05-20", "--days", "45")  # fmt: skip
+    cxport("ingest", "--db", str(db), str(folder / "r.ndjson"))
+    token = admin_token(db)
     result: dict[str, Any] = {
         "conversations": args.conversations,
         "machine": f"{os.cpu_count()} cores",
         "date": dt.date.today().isoformat(),
         "exports": {},
     }
-    try:
-        while True:
-            try:
-                if api.get("/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with serving(db, token) as api:
         for export in args.exports.split(","):
             latency, queue_wait, run = [], [], []
-            _ready(api, api.post("/exports", json={**BODY, "export": export}).json()["id"])  # warm
+            ready(api, api.post("/exports", json={**BODY, "export": export}).json()["id"])  # warm
             for _ in range(args.runs):
                 start = time.perf_counter()
                 created = api.post("/exports", json={**BODY, "export": export}).json()
-                done = _ready(api, created["id"])
+                done = ready(api, created["id"])
                 latency.append(time.perf_counter() - start)
                 queue_wait.append(
-                    (_instant(done["started_at"]) - _instant(done["created_at"])).total_seconds()
+                    (instant(done["started_at"]) - instant(done["created_at"])).total_seconds()
                 )
                 run.append(
-                    (_instant(done["finished_at"]) - _instant(done["started_at"])).total_seconds()
+                    (instant(done["finished_at"]) - instant(done["started_at"])).total_seconds()
                 )
             result["exports"][export] = {"latency": latency, "queue_wait": queue_wait, "run": run}
         start = time.perf_counter()
@@ -133,16 +157,13 @@ def main() -> None:
             for _ in range(args.queue)
         ]
         for i in ids:
-            _ready(api, i)
+            ready(api, i)
         elapsed = time.perf_counter() - start
         result["queue"] = {
             "jobs": args.queue,
             "seconds": elapsed,
             "jobs_per_minute": args.queue / elapsed * 60,
         }
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(60)
     for export, figures in result["exports"].items():
         figures["export_alone"] = export_seconds(db, export, args.runs)
         med = {k: statistics.median(v) for k, v in figures.items()}
