@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cxport.errors import StoreError
+from cxport.errors import InvalidInput, StoreError
 from cxport.ingest import ingest_bytes
 from cxport.ingest.checks import hash_sql
 from cxport.records import BY_NAME
@@ -19,6 +19,9 @@ from cxport.store import MIGRATIONS, SCHEMA_VERSION, open_store, schema_version
 
 NOW = dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
 TEAM = {"type": "team", "id": "r1", "at": "2024-06-19T08:30:00Z", "team_id": "t1", "name": "Sales"}
+MESSAGE = {"type": "message", "id": "r2", "at": "2024-06-19T08:31:00Z", "message_id": "m1",
+           "conversation_id": "cv1", "direction": "INBOUND", "source": "CONTACT",
+           "message_type": "PRIVATE_MESSAGE"}  # fmt: skip
 
 
 def version_1_store(path: Path) -> None:
@@ -44,7 +47,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_records(tmp_path: Path) -> 
     with pytest.raises(StoreError, match="needs a migration"):
         open_store(path, read_only=True)
     con = open_store(path)
-    assert schema_version(con) == SCHEMA_VERSION == 4
+    assert schema_version(con) == SCHEMA_VERSION == 5
     types = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns"
         " WHERE table_name = 'r_team' AND column_name IN ('content_hash', 'lineno')"
@@ -74,15 +77,22 @@ def test_record_keys_made_by_another_hash_are_recomputed_at_open(tmp_path: Path)
     made by a DuckDB that hashed otherwise are made again when the store opens."""
     path = tmp_path / "keys.duckdb"
     con = open_store(path)
-    ingest_bytes(con, (json.dumps(TEAM) + "\n").encode(), now=NOW)
-    assert con.execute("SELECT record_key = hash(record_id) FROM r_team").fetchall() == [(True,)]
+    ingest_bytes(con, (json.dumps(TEAM) + "\n" + json.dumps(MESSAGE) + "\n").encode(), now=NOW)
+    keyed = "SELECT record_key = hash(record_id), message_key = hash(message_id) FROM r_message"
+    assert con.execute(keyed).fetchall() == [(True, True)]
     con.execute("UPDATE r_team SET record_key = 7")
+    con.execute("UPDATE r_message SET record_key = 7, message_key = 7")
     con.execute("UPDATE cxport_meta SET value = '7' WHERE key = 'record_key'")
     con.close()
     con = open_store(path)
     assert con.execute("SELECT record_key = hash(record_id) FROM r_team").fetchall() == [(True,)]
+    assert con.execute(keyed).fetchall() == [(True, True)]
     summary = ingest_bytes(con, (json.dumps(TEAM) + "\n").encode(), now=NOW)
     assert (summary.total_stored, summary.duplicates) == (0, 1)
+    other = {**MESSAGE, "id": "r3"}  # another record of the same message id
+    with pytest.raises(InvalidInput) as found:
+        ingest_bytes(con, (json.dumps(other) + "\n").encode(), now=NOW)
+    assert "already used by stored record" in " ".join(found.value.problems)
     con.close()
 
 

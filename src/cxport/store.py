@@ -27,7 +27,7 @@ import duckdb
 from cxport.errors import StoreError
 from cxport.records import RECORD_TYPES, RecordType
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -96,18 +96,33 @@ def _migrate_to_3(con: Connection) -> None:
 
 # A record's key: DuckDB's 64-bit hash of its record id, stored beside it, so
 # that a batch looks for its ids among the stored records by reading integers
-# (`ingest/commit.py`), not every stored id's text.
+# (`ingest/commit.py`), not every stored id's text. A message's `message_id`
+# (one message record per workspace) has its key too.
 RECORD_KEY = "hash(record_id)"
+_ID_KEYS = {"message": {"message_key": "hash(message_id)"}}
 # The key of this id says which hash made a store's keys: a DuckDB that hashes
 # otherwise recomputes them when it opens the store for writing (`_rekey`).
 _KEY_PROBE = "cxport record key"
+
+
+def key_columns(type_name: str) -> dict[str, str]:
+    """The key columns of a record type's table, and how each is computed."""
+    return {"record_key": RECORD_KEY, **_ID_KEYS.get(type_name, {})}
 
 
 def _migrate_to_4(con: Connection) -> None:
     """`record_key` (`RECORD_KEY`) in every record table."""
     for rt in RECORD_TYPES:
         con.execute(f"ALTER TABLE {rt.table} ADD COLUMN record_key UBIGINT")
-    _rekey(con)
+        con.execute(f"UPDATE {rt.table} SET record_key = {RECORD_KEY}")
+    con.execute("INSERT OR REPLACE INTO cxport_meta VALUES ('record_key', ?)", [_key_probe(con)])
+
+
+def _migrate_to_5(con: Connection) -> None:
+    """`message_key` in the message table (`key_columns`)."""
+    for name, sql in _ID_KEYS["message"].items():
+        con.execute(f"ALTER TABLE r_message ADD COLUMN {name} UBIGINT")
+        con.execute(f"UPDATE r_message SET {name} = {sql}")
 
 
 def _key_probe(con: Connection) -> str:
@@ -116,9 +131,10 @@ def _key_probe(con: Connection) -> str:
 
 
 def _rekey(con: Connection) -> None:
-    """Compute every record's key with this DuckDB's hash, and say which."""
+    """Compute every key with this DuckDB's hash, and say which."""
     for rt in RECORD_TYPES:
-        con.execute(f"UPDATE {rt.table} SET record_key = {RECORD_KEY}")
+        keys = ", ".join(f"{name} = {sql}" for name, sql in key_columns(rt.name).items())
+        con.execute(f"UPDATE {rt.table} SET {keys}")
     con.execute("INSERT OR REPLACE INTO cxport_meta VALUES ('record_key', ?)", [_key_probe(con)])
 
 
@@ -133,6 +149,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _migrate_to_2,
     3: _migrate_to_3,
     4: _migrate_to_4,
+    5: _migrate_to_5,
 }
 
 

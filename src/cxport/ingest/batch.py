@@ -34,7 +34,7 @@ from cxport.ingest.reader import (
     int64_array,
 )
 from cxport.records import BY_NAME, RecordType
-from cxport.store import RECORD_KEY, Connection
+from cxport.store import Connection, key_columns
 
 # yyjson (DuckDB's parser) accepts trailing commas; lines that may hold one are
 # re-checked with Python's strict parser (few lines: the pattern is rare).
@@ -301,10 +301,11 @@ class Batch:
         """INSERT INTO the record table of `rt`, then a SELECT of a check
         query's rows (`validate_query`'s columns) is to follow."""
         cols = ", ".join(ident(n) for n in stored_columns(rt))
+        keys = key_columns(rt.name)
         return (
-            f"INSERT INTO {rt.table} (workspace, {cols}, content_hash, batch_id, lineno, record_key)"
-            f" SELECT {q(self.workspace)}, {cols}, content_hash, {self.batch_id}, lineno,"
-            f" {RECORD_KEY} FROM"
+            f"INSERT INTO {rt.table} (workspace, {cols}, content_hash, batch_id, lineno,"
+            f" {', '.join(keys)}) SELECT {q(self.workspace)}, {cols}, content_hash,"
+            f" {self.batch_id}, lineno, {', '.join(keys.values())} FROM"
         )
 
     def _errors_sql(self, checked: str) -> str:

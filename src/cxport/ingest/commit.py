@@ -198,18 +198,28 @@ def _repeated_hashes(b: Batch, column: str, source: str) -> None:
 def _message_ids(b: Batch) -> None:
     """A `message_id` names one message record per workspace."""
     b.run(
-        "CREATE OR REPLACE TEMP VIEW ingest_mids AS SELECT lineno, record_id, message_id"
-        f" FROM (FROM {_this_batch(b, 'message')}) ANTI JOIN ingest_skip USING (lineno)"
+        "CREATE OR REPLACE TEMP VIEW ingest_mids AS SELECT lineno, record_id, message_id,"
+        f" message_key FROM (FROM {_this_batch(b, 'message')}) ANTI JOIN ingest_skip USING (lineno)"
         " ANTI JOIN ingest_errs USING (lineno)"
     )
+    # The stored messages of the batch's message ids, found by their keys first
+    # (integers; see `_ids_view`).
+    stored = f"FROM r_message WHERE workspace = {q(b.workspace)} AND batch_id <> {b.batch_id}"
     b.run(
-        "INSERT INTO ingest_errs SELECT m.lineno, 'message_id', 'message_id '"
-        " || to_json(m.message_id) || ' is already used by stored record '"
-        " || to_json(min(s.record_id)) FROM ingest_mids m JOIN r_message s"
-        " ON s.workspace = ? AND s.message_id = m.message_id AND s.record_id <> m.record_id"
-        f" AND s.batch_id <> {b.batch_id} GROUP BY m.lineno, m.message_id",
-        [b.workspace],
+        "CREATE OR REPLACE TEMP TABLE ingest_hits AS SELECT DISTINCT message_key"
+        f" FROM (SELECT message_key FROM ingest_mids) AS m JOIN (SELECT message_key {stored})"
+        " AS s USING (message_key)"
     )
+    if b.value("SELECT count(*) FROM ingest_hits"):
+        b.run(
+            "INSERT INTO ingest_errs SELECT m.lineno, 'message_id', 'message_id '"
+            " || to_json(m.message_id) || ' is already used by stored record '"
+            " || to_json(min(s.record_id)) FROM ingest_mids m JOIN (SELECT record_id, message_id"
+            f" {stored} AND message_key IN (SELECT message_key FROM ingest_hits)) AS s"
+            " ON s.message_id = m.message_id AND s.record_id <> m.record_id"
+            " GROUP BY m.lineno, m.message_id"
+        )
+    b.run("DROP TABLE ingest_hits")
     # In the batch: message ids seen twice, found by hash first (see ingest_twice).
     _repeated_hashes(b, "message_id", "ingest_mids")
     b.run(
