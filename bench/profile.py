@@ -56,7 +56,8 @@ def profile_export(store: object, name: str, out_dir: Path) -> Timing:
                 build_fact(con, fact, ctx)
             parts.append((fact.name, t[0]))
         with stopwatch() as t:
-            write(con, definition.columns, definition.sql, FileSpec(), out_dir / f"{name}.csv")
+            out = out_dir / f"{name}.csv"
+            write(con, definition.columns, definition.sql, definition.order, FileSpec(), out)
         parts.append(("query and writer", t[0]))
     finally:
         con.close()

@@ -138,6 +138,6 @@ def test_any_text_is_quoted_only_as_needed(
     con.execute("CREATE TABLE t (i INTEGER, v VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
     spec = FileSpec(formula_guard=False, delimiter=delimiter)
-    write(con, (TEXT,), "SELECT v FROM t ORDER BY i", spec, out)
+    write(con, (TEXT,), "SELECT v, i FROM t", "i", spec, out)
     text = out.read_bytes().decode("utf-8")
     assert assert_quoted_only_as_needed(text, delimiter) == [["Value"]] + [[v] for v in values]

@@ -123,8 +123,9 @@ def test_output_is_never_partial(
         name="failing",
         title="Failing",
         columns=columns("x | X | X | text"),
-        sql="SELECT CASE WHEN i < 300000 THEN 'row' ELSE error('boom') END AS x"
-        " FROM range(400000) AS t(i) ORDER BY i",
+        sql="SELECT i, CASE WHEN i < 300000 THEN 'row' ELSE error('boom') END AS x"
+        " FROM range(400000) AS t(i)",
+        order="i",
     )
     monkeypatch.setitem(BY_NAME, "failing", failing)
     out = tmp_path / "out.csv"

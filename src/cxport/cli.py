@@ -20,6 +20,7 @@ import click
 from cxport import usage
 from cxport.errors import CxportError, InvalidField, UsageError
 from cxport.exports.defs import EXPORTS
+from cxport.limits import Limits
 
 if TYPE_CHECKING:
     from cxport.exports import ExportRequest, ExportResult
@@ -34,8 +35,27 @@ P = ParamSpec("P")
 
 @click.group()
 @click.version_option(package_name="cxport")
-def main() -> None:
+@click.option("--memory-limit", envvar="CXPORT_MEMORY_LIMIT", default="", metavar="SIZE",
+              help="Memory DuckDB may use (e.g. 200MB, 4GB); past it, work spills to disk."
+                   " Default: an eighth of this machine's memory.")  # fmt: skip
+@click.option("--temp-directory", envvar="CXPORT_TEMP_DIRECTORY", default=None,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Where work past the memory limit spills (default: <store>.tmp).")  # fmt: skip
+@click.pass_context
+def main(ctx: click.Context, memory_limit: str, temp_directory: Path | None) -> None:
     """cxport: analytics data exports of a messaging operation."""
+    limits = Limits(memory_limit, temp_directory)
+    try:
+        limits.memory_bytes  # noqa: B018 (read to check it)
+    except CxportError as exc:
+        raise click.BadParameter(str(exc), param_hint="--memory-limit") from None
+    ctx.obj = limits
+
+
+def limits() -> Limits:
+    """The memory limit and spill folder the command line was given (`main`)."""
+    found = click.get_current_context().find_root().obj
+    return found if isinstance(found, Limits) else Limits()
 
 
 def fail(exc: CxportError) -> None:
@@ -181,7 +201,9 @@ def ingest_cmd(
         return result
 
     # The service's ingest: the store in turn with every process's exports, then the kept facts.
-    summary, built = service_ingest(StoreAccess(Path(db)), workspace, run, not no_facts, around)
+    summary, built = service_ingest(
+        StoreAccess(Path(db), limits=limits()), workspace, run, not no_facts, around
+    )
     facts = None if built is None else (built, seconds[0])
     console = Console(stderr=True)
     # The title on a line of its own: a long store path wraps there, not mid-word in a table title.
@@ -269,7 +291,7 @@ def facts_cmd(db: str, workspace: str, force: bool) -> None:
     try:
         if not Path(db).exists():
             raise UsageError(f"--db: no store at {db}")
-        con = open_store(db)
+        con = open_store(db, limits=limits())
         try:
             (found, built), seconds = _timed(lambda: refresh(con, workspace, force=force))
         finally:
@@ -381,7 +403,7 @@ def export_cmd(
         if not Path(db_path).exists():
             raise UsageError(f"--db: no store at {db_path}")
         # Read-only, taking turns with ingests and `cxport serve` (service/store_access.py).
-        with StoreAccess(Path(db_path)).read() as con:
+        with StoreAccess(Path(db_path), limits=limits()).read() as con:
             usage.known_scope(con, workspace, channels)
             results = _run_exports(con, _export_jobs(request, names, output, output_dir))
     except CxportError as exc:
@@ -502,11 +524,18 @@ def import_group() -> None:
 @handle_errors
 def import_twcs_cmd(csv_path: str, out: str, gap_hours: float, skip_invalid: bool) -> None:
     """Customer Support on Twitter (twcs.csv) → records."""
+    from cxport.importers.twcs import DEFAULT_MEMORY_LIMIT as TWCS_MEMORY_LIMIT
     from cxport.importers.twcs import import_twcs
+    from cxport.limits import size_bytes
 
     usage.output_file("--out", out)
     gap = dt.timedelta(hours=gap_hours)
-    summary = import_twcs(csv_path, out, gap=gap, skip_invalid=skip_invalid)
+    given = limits()
+    if given.temp_directory is not None:
+        given.temp_directory.mkdir(parents=True, exist_ok=True)
+    memory = min(given.memory_bytes, size_bytes(TWCS_MEMORY_LIMIT))  # at most 1 GB of it
+    summary = import_twcs(csv_path, out, gap=gap, skip_invalid=skip_invalid,
+                          memory_limit=f"{memory}B", work_dir=given.temp_directory)  # fmt: skip
     click.echo(str(summary), err=True)
 
 
@@ -537,6 +566,7 @@ def demo_cmd(
             Path(out_dir),
             twcs=Path(twcs) if twcs else None,
             conversations=conversations,
+            limits=limits(),
             say=lambda s: console.print(s, highlight=False),
         )
     except CxportError as exc:

@@ -25,6 +25,11 @@ def _service(
     from cxport.service.settings import Settings
 
     given: dict[str, Any] = {"db": Path(db)}
+    limits = click.get_current_context().find_root().obj  # `cxport --memory-limit …`
+    if limits is not None and limits.memory:
+        given["memory_limit"] = limits.memory
+    if limits is not None and limits.temp_directory is not None:
+        given["temp_directory"] = limits.temp_directory
     if control:
         given["control"] = control
     if files:

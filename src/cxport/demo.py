@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from cxport.exports import ExportRequest, ExportResult, run_exports
+from cxport.limits import Limits
 from cxport.store import open_store
 
 DEMO_TZ = "America/Sao_Paulo"
@@ -94,6 +95,7 @@ def run_demo(
     conversations: int = 4000,
     seed: int = 7,
     today: dt.date | None = None,
+    limits: Limits | None = None,
     say: Callable[[str], None] = print,
 ) -> DemoRun:
     from cxport.exports.defs import EXPORTS
@@ -117,7 +119,7 @@ def run_demo(
         days = (today - start).days
         say(f"simulating {conversations} conversations from {start} over {days} days …")
         simulate(records, seed=seed, conversations=conversations, start=start, days=days)
-    con = open_store(db)
+    con = open_store(db, limits=limits)
     try:
         summary = ingest_files(con, [str(records)])
         say(f"ingested {sum(summary.stored.values())} records into {db}")

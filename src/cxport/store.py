@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from cxport.errors import StoreError
+from cxport.limits import Limits
 from cxport.records import RECORD_TYPES, RecordType
 
 SCHEMA_VERSION = 5
@@ -184,8 +185,11 @@ def migrate(con: Connection) -> None:
         con.execute("CHECKPOINT")
 
 
-def open_store(path: str | Path, read_only: bool = False) -> Connection:
-    """Open (creating on first use) the store at `path`, migrated."""
+def open_store(
+    path: str | Path, read_only: bool = False, limits: Limits | None = None
+) -> Connection:
+    """Open (creating on first use) the store at `path`, migrated, under `limits`
+    (memory and spill folder; the defaults when None)."""
     path = Path(path)
     if read_only and not path.exists():
         raise StoreError(f"no store at {path}")
@@ -194,6 +198,11 @@ def open_store(path: str | Path, read_only: bool = False) -> Connection:
     except duckdb.Error as exc:
         raise StoreError(f"cannot open the store {path}: {exc}") from exc
     con.execute("SET TimeZone = 'UTC'")
+    try:
+        (limits or Limits()).apply(con, path)
+    except BaseException:
+        con.close()
+        raise
     if not read_only:
         migrate(con)
     elif schema_version_readonly(con) != SCHEMA_VERSION:

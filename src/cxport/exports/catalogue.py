@@ -90,7 +90,10 @@ class ExportDef:
     name: str  # e.g. "resolved-conversations"
     title: str  # e.g. "Resolved Conversations"
     columns: tuple[Column, ...]
-    sql: str
+    sql: str  # the rows, in no order; it may select more than `columns` (e.g. sort keys)
+    # The rows' order: an ORDER BY list over what `sql` selects. Apart from `sql`,
+    # so the writer sorts materialized rows (a sort that spills, see writer.py).
+    order: str
     facts: tuple[str, ...] = ()  # derived facts the query reads (names in cxport.exports.facts)
     date_range_filters: bool = True  # False: the range is only carried (open-conversations)
     # A query giving the conversation ids the rows can come from (a superset is

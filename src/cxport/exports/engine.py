@@ -14,8 +14,6 @@ implementation of each:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -46,21 +44,28 @@ MACROS = (
 )
 
 
-# DuckDB's memory limit while an export or the kept facts' build runs (restored
-# after): past it, sorts and hash tables spill to disk. Without it the largest
-# file (messages: 4.5 M sorted rows at 1 000 000 conversations) peaks near 5 GB;
-# with it near the limit, for a few percent more CPU.
-EXPORT_MEMORY_LIMIT = "3GB"
+def create_sorted(con: duckdb.DuckDBPyConnection, table: str, query: str, order: str) -> None:
+    """Create `table` (`TEMP` unless schema-qualified) holding the rows of `query`
+    in `order` (an ORDER BY list over what `query` selects).
 
-
-@contextmanager
-def memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
-    (before,) = con.execute("SELECT current_setting('memory_limit')").fetchall()[0]
-    con.execute(f"SET memory_limit = '{limit}'").fetchall()
+    In two steps, each of which spills to disk past the memory limit
+    (`limits.py`): the rows materialized unsorted, then sorted into `table`.
+    In DuckDB 2.0 a sort fed by hash joins in the same pipeline does not spill,
+    nor does a COPY whose query ends in a sort (issue 23), so a query ending in
+    its ORDER BY fails once its rows outgrow the limit.
+    """
+    staging = "cx_unsorted_" + table.replace(".", "_")
+    # No order to keep, so no buffering to keep it.
+    con.execute("SET preserve_insertion_order = false")
     try:
-        yield
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {staging} AS {query}")
     finally:
-        con.execute(f"SET memory_limit = '{before}'").fetchall()
+        con.execute("RESET preserve_insertion_order")
+    try:
+        kind = "TABLE" if "." in table else "TEMP TABLE"
+        con.execute(f"CREATE OR REPLACE {kind} {table} AS SELECT * FROM {staging} ORDER BY {order}")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {staging}")
 
 
 def install(

@@ -41,7 +41,7 @@ import duckdb
 
 from cxport.exports import engine, kept_plan
 from cxport.exports.defs import EXPORTS
-from cxport.exports.engine import EXPORT_MEMORY_LIMIT, memory_limit
+from cxport.exports.engine import create_sorted
 from cxport.exports.facts import (
     Fact,
     FactContext,
@@ -205,12 +205,11 @@ def refresh(
         return None, False
     cur = con.cursor()  # its own temporary objects and transaction
     try:
-        with memory_limit(cur, EXPORT_MEMORY_LIMIT):  # sorts spill past it, as in an export
-            if previous is not None:
-                updated = _update(con, cur, workspace, previous, latest, horizon)
-                if updated is not None:
-                    return updated, True
-            return _build(con, cur, workspace, latest, horizon), True
+        if previous is not None:
+            updated = _update(con, cur, workspace, previous, latest, horizon)
+            if updated is not None:
+                return updated, True
+        return _build(con, cur, workspace, latest, horizon), True
     finally:
         cur.close()
 
@@ -363,10 +362,10 @@ def build_schema(
         for fact in kept_facts():
             table = f"{schema}.{fact.name}"
             if fact.name in stored and fact.sql is not None:
-                sql = fact.sql
                 if fact.kept_order:
-                    sql = f"SELECT * FROM ({sql}) AS rows_ ORDER BY {fact.kept_order}"
-                cur.execute(f"CREATE TABLE {table} AS {sql}")
+                    create_sorted(cur, table, fact.sql, fact.kept_order)
+                else:
+                    cur.execute(f"CREATE TABLE {table} AS {fact.sql}")
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM {table}")
                 continue
             build_fact(cur, fact, ctx)

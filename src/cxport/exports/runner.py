@@ -14,7 +14,6 @@ from cxport.errors import UsageError
 from cxport.exports import engine, kept
 from cxport.exports.catalogue import ExportDef
 from cxport.exports.defs import BY_NAME
-from cxport.exports.engine import EXPORT_MEMORY_LIMIT, memory_limit
 from cxport.exports.facts import (
     FactContext,
     define_facts,
@@ -122,24 +121,25 @@ def _run_group(
     if on_cursor is not None:
         on_cursor(con)  # e.g. to interrupt a cancelled job's query
     try:
-        with memory_limit(con, EXPORT_MEMORY_LIMIT):
-            ctx = prepare(con, shared, as_of, base=store, scope=scope, types=types)
-            _step(progress, 0.1)
-            define_facts(con, names, ctx, kept=found)
-            _step(progress, 0.5)
-            for definition, (request, output) in zip(definitions, jobs, strict=True):
-                spec = FileSpec(
-                    request.format, request.lang, request.bom, request.formula_guard,
-                    request.excel, request.delimiter, request.decimal,
-                )  # fmt: skip
-                rows, size = write(con, definition.columns, definition.sql, spec, output)
-                rid = request.request_id or uuid.uuid4().hex[:12]
-                result = ExportResult(
-                    request.export, rows, size, str(output), as_of, rid, found is not None
-                )
-                results.append(result)
-                if on_result is not None:
-                    on_result(result)  # e.g. a progress line per file
+        ctx = prepare(con, shared, as_of, base=store, scope=scope, types=types)
+        _step(progress, 0.1)
+        define_facts(con, names, ctx, kept=found)
+        _step(progress, 0.5)
+        for definition, (request, output) in zip(definitions, jobs, strict=True):
+            spec = FileSpec(
+                request.format, request.lang, request.bom, request.formula_guard,
+                request.excel, request.delimiter, request.decimal,
+            )  # fmt: skip
+            rows, size = write(
+                con, definition.columns, definition.sql, definition.order, spec, output
+            )
+            rid = request.request_id or uuid.uuid4().hex[:12]
+            result = ExportResult(
+                request.export, rows, size, str(output), as_of, rid, found is not None
+            )
+            results.append(result)
+            if on_result is not None:
+                on_result(result)  # e.g. a progress line per file
     finally:
         con.close()
     return results

@@ -31,6 +31,7 @@ from cxport.ingest.reader import (
     open_source,
     prefetch,
 )
+from cxport.limits import memory_of, size_bytes
 from cxport.store import Connection
 
 if TYPE_CHECKING:
@@ -262,7 +263,6 @@ def _ingest_one(
 # and thread) rewrote rows already written, 1 s of 8 for 5 M records, and
 # exports read the store as fast without it (docs/decisions.md).
 INGEST_SETTINGS = {
-    "memory_limit": INGEST_MEMORY_LIMIT,
     "preserve_insertion_order": "false",
     "disabled_optimizers": "expression_rewriter",
     "max_vacuum_tasks": "0",
@@ -272,7 +272,9 @@ INGEST_SETTINGS = {
 @contextmanager
 def _ingest_settings(con: Connection) -> Iterator[None]:
     before = {}
-    for name, value in INGEST_SETTINGS.items():
+    # At most INGEST_MEMORY_LIMIT of the store's limit (`limits.py`).
+    memory = min(memory_of(con), size_bytes(INGEST_MEMORY_LIMIT))
+    for name, value in {**INGEST_SETTINGS, "memory_limit": f"{memory}B"}.items():
         before[name] = con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0]
         con.execute(f"SET {name} = '{value}'").fetchall()
     try:

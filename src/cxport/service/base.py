@@ -22,7 +22,9 @@ class ServiceBase:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.control = Control(settings.control_url)
-        self.store = StoreAccess(settings.db, wait=settings.store_wait.total_seconds())
+        self.store = StoreAccess(
+            settings.db, wait=settings.store_wait.total_seconds(), limits=settings.limits
+        )
         self.files = settings.files_dir
         self.files.mkdir(parents=True, exist_ok=True)
         self.secret = self.control.secret(settings.secret_key)

@@ -11,6 +11,9 @@ from typing import Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cxport.errors import UsageError
+from cxport.limits import Limits
+
 
 class Settings(BaseSettings):
     """The service's settings. Flags of `cxport serve` fill `db`, `control`, `files`,
@@ -107,6 +110,14 @@ class Settings(BaseSettings):
     destination_timeout: dt.timedelta = Field(
         dt.timedelta(seconds=30), description="Timeout of one SFTP connection or transfer."
     )
+    memory_limit: str = Field(
+        "",
+        description="Memory DuckDB may use for an ingest, a build or an export (e.g. 200MB,"
+        " 4GB); past it, work spills to disk. Empty: an eighth of this machine's memory.",
+    )
+    temp_directory: Path | None = Field(
+        None, description="Where work past the memory limit spills; default: <store>.tmp."
+    )
 
     @field_validator(
         "retention", "link_ttl", "lease", "heartbeat", "poll", "store_wait", "notify_backoff", "stop_wait",
@@ -118,6 +129,19 @@ class Settings(BaseSettings):
         if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d*)?\s*", value):
             return dt.timedelta(seconds=float(value))
         return value
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        try:
+            Limits(memory=value).memory_bytes  # noqa: B018 (read to check it)
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.memory_limit, self.temp_directory)
 
     @property
     def control_url(self) -> str:

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cxport.errors import CxportError
+from cxport.limits import Limits
 from cxport.store import Connection, open_store
 
 
@@ -33,9 +34,10 @@ class StoreBusy(CxportError):
 
 
 class StoreAccess:
-    def __init__(self, path: Path, wait: float = 1800.0) -> None:
+    def __init__(self, path: Path, wait: float = 1800.0, limits: Limits | None = None) -> None:
         self.path = Path(path)
         self.wait = wait
+        self.limits = limits or Limits()  # memory and spill folder of every connection
         self._cond = threading.Condition()
         self._readers = 0
         self._writing = False
@@ -92,7 +94,7 @@ class StoreAccess:
                 fd = self._open_lock(".lock")
                 try:
                     self._flock(fd, fcntl.LOCK_SH, wait)
-                    self._con = open_store(self.path, read_only=True)
+                    self._con = open_store(self.path, read_only=True, limits=self.limits)
                 except BaseException:
                     os.close(fd)
                     raise
@@ -127,7 +129,7 @@ class StoreAccess:
         try:
             self._flock(intent, fcntl.LOCK_EX)
             self._flock(fd, fcntl.LOCK_EX)
-            con = open_store(self.path)
+            con = open_store(self.path, limits=self.limits)
             try:
                 yield con
             finally:

@@ -217,6 +217,6 @@ AGENT_METRICS = ExportDef(
     LEFT JOIN e_agent AS a ON a.agent_id = g.agent_id
     LEFT JOIN f_agent_credit AS c ON c.agent_id = g.agent_id
     LEFT JOIN f_agent_presence_time AS t ON t.agent_id = g.agent_id
-    ORDER BY nullif(a.name, '') NULLS LAST, g.agent_id
     """,
+    order="nullif(user_name, '') NULLS LAST, user_id",
 )

@@ -88,11 +88,12 @@ AGENT_PRESENCE = ExportDef(
     facts=("f_presence_interval",),
     sql="""
     SELECT p.agent_id AS user_id, a.name AS user_name, a.email AS user_email,
-           p.status, p.away_state, p.started_at AS from_at, p.ended_at AS to_at, p.duration_ms
+           p.status, p.away_state, p.started_at AS from_at, p.ended_at AS to_at, p.duration_ms,
+           p.record_id AS sort_record_id
     FROM f_presence_interval AS p
     CROSS JOIN req AS r
     LEFT JOIN e_agent AS a ON a.agent_id = p.agent_id
     WHERE p.started_at < r.end_at AND (p.until_at > r.start_at OR p.started_at >= r.start_at)
-    ORDER BY p.started_at, p.agent_id, p.record_id
     """,
+    order="from_at, user_id, sort_record_id",
 )

@@ -93,6 +93,6 @@ CONTACT_ATTRIBUTES = ExportDef(
     FROM f_contact_attribute_value AS v
     WHERE v.contact_profile_id IN (SELECT contact_profile_id FROM f_range_contact)
       AND v.value IS NOT NULL AND v.value <> ''
-    ORDER BY v.contact_profile_id, nullif(v.attribute_name, '') NULLS LAST, v.attribute_id
     """,
+    order="contact_profile_id, nullif(attribute_name, '') NULLS LAST, attribute_id",
 )

@@ -98,6 +98,6 @@ CONTACTS = ExportDef(
            rc.first_at AS created_at, rc.conversations, rc.inbound, rc.outbound,
            rc.last_updated
     FROM f_range_contact AS rc
-    ORDER BY rc.first_at, rc.contact_profile_id
     """,
+    order="created_at, contact_profile_id",
 )

@@ -307,8 +307,8 @@ WHERE {_ON_CHANNELS}
 """
 
 
-def query(where: str, order_by: str) -> str:
-    """Every column of both exports, for the conversations `where` keeps, in order."""
+def query(where: str) -> str:
+    """Every column of both exports, for the conversations `where` keeps."""
     return f"""
     WITH rows_ AS (
         SELECT c.* FROM f_conversation_summary AS c CROSS JOIN req AS r
@@ -352,5 +352,4 @@ def query(where: str, order_by: str) -> str:
     LEFT JOIN e_agent AS la ON la.agent_id = c.last_status_change_agent_id
     LEFT JOIN e_team AS lt ON lt.team_id = c.last_status_change_team_id
     LEFT JOIN e_agent AS ra ON ra.agent_id = c.last_resolution_agent_id
-    ORDER BY {order_by}
     """

@@ -205,6 +205,6 @@ MESSAGES = ExportDef(
     LEFT JOIN e_team AS tm ON tm.team_id = m.team_id
     LEFT JOIN f_message_tag_list AS tg ON tg.message_id = m.message_id
     LEFT JOIN deletions AS dl ON dl.message_id = m.message_id
-    ORDER BY m.created_at, m.message_id
     """,
+    order="created_at, message_id",
 )

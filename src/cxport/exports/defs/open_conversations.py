@@ -37,9 +37,7 @@ OPEN_CONVERSATIONS = ExportDef(
         rows.CHANNELS,
     ),
     scope=rows.OPEN_AT_SNAPSHOT,
-    sql=rows.query(
-        where="c.current_status IN ('NEW', 'PENDING')",
-        order_by="created_at NULLS LAST, conversation_id",
-    ),
+    sql=rows.query(where="c.current_status IN ('NEW', 'PENDING')"),
+    order="created_at NULLS LAST, conversation_id",
     date_range_filters=False,
 )

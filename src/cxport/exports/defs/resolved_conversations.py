@@ -39,7 +39,7 @@ RESOLVED_CONVERSATIONS = ExportDef(
     ),
     scope=rows.FIRST_RESOLVED_IN_RANGE,
     sql=rows.query(
-        where="c.first_resolution_at >= r.start_at AND c.first_resolution_at < r.end_at",
-        order_by="resolved_at NULLS LAST, conversation_id",
+        where="c.first_resolution_at >= r.start_at AND c.first_resolution_at < r.end_at"
     ),
+    order="resolved_at NULLS LAST, conversation_id",
 )

@@ -141,6 +141,6 @@ RESPONSE_TIMES = ExportDef(
     LEFT JOIN e_agent AS a ON a.agent_id = e.agent_id
     WHERE e.to_at >= r.start_at AND e.to_at < r.end_at
       AND (NOT r.filtered OR e.channel_id IN (SELECT channel_id FROM req_channel))
-    ORDER BY e.to_at, e.outbound_message_id
     """,
+    order="to_at, outbound_message_id",
 )

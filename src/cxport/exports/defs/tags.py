@@ -106,11 +106,11 @@ TAGS = ExportDef(
     )
     SELECT p.tag_id, t.name AS tag_name, t.active, p.total_contacts, p.total_messages,
            p.current_messages, ch.medium, ch.name AS channel,
-           ch.display_name AS channel_display_name
+           ch.display_name AS channel_display_name,
+           p.channel_id AS sort_channel_id
     FROM per_channel AS p
     LEFT JOIN e_tag AS t ON t.tag_id = p.tag_id
     LEFT JOIN e_channel AS ch ON ch.channel_id = p.channel_id
-    ORDER BY nullif(t.name, '') NULLS LAST, nullif(ch.name, '') NULLS LAST,
-             p.tag_id, p.channel_id NULLS LAST
     """,
+    order="nullif(tag_name, '') NULLS LAST, nullif(channel, '') NULLS LAST, tag_id, sort_channel_id NULLS LAST",
 )

@@ -213,6 +213,6 @@ TEAMS = ExportDef(
     LEFT JOIN created AS k ON k.team_id = c.team_id
     LEFT JOIN first_response AS f ON f.team_id = c.team_id
     LEFT JOIN resolution AS v ON v.team_id = c.team_id
-    ORDER BY nullif(t.name, '') NULLS LAST, c.team_id
     """,
+    order="nullif(team_name, '') NULLS LAST, team_id",
 )

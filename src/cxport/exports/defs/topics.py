@@ -104,11 +104,11 @@ TOPICS = ExportDef(
     )
     SELECT p.topic_id, t.name AS topic_name, t.active, p.total_conversations,
            p.current_conversations, ch.medium, ch.name AS channel,
-           ch.display_name AS channel_display_name
+           ch.display_name AS channel_display_name,
+           p.channel_id AS sort_channel_id
     FROM per_channel AS p
     LEFT JOIN e_topic AS t ON t.topic_id = p.topic_id
     LEFT JOIN e_channel AS ch ON ch.channel_id = p.channel_id
-    ORDER BY nullif(t.name, '') NULLS LAST, nullif(ch.name, '') NULLS LAST,
-             p.topic_id, p.channel_id NULLS LAST
     """,
+    order="nullif(topic_name, '') NULLS LAST, nullif(channel, '') NULLS LAST, topic_id, sort_channel_id NULLS LAST",
 )

@@ -158,11 +158,11 @@ VIRTUAL_AGENTS = ExportDef(
     SELECT p.va_id AS agent_id, v.name AS agent_name, ch.medium, ch.name AS channel,
            ch.display_name AS channel_display_name, p.total_conversations, p.handover_to_agent,
            p.handover_due_to_error, p.resolved, p.conversations_with_topic, p.messages_tagged,
-           p.tags_applied
+           p.tags_applied,
+           p.channel_id AS sort_channel_id
     FROM per_channel AS p
     LEFT JOIN e_virtual_agent AS v ON v.virtual_agent_id = p.va_id
     LEFT JOIN e_channel AS ch ON ch.channel_id = p.channel_id
-    ORDER BY nullif(v.name, '') NULLS LAST, nullif(ch.name, '') NULLS LAST, p.va_id,
-             p.channel_id NULLS LAST
     """,
+    order="nullif(agent_name, '') NULLS LAST, nullif(channel, '') NULLS LAST, agent_id, sort_channel_id NULLS LAST",
 )
