@@ -28,9 +28,11 @@ import argparse
 import csv
 import importlib
 import json
+import os
 import shutil
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -119,6 +121,7 @@ class Suite:
         self.out: Path = args.out
         self.pandas_max: int = args.pandas_max
         self.keep_data: bool = args.keep_data
+        self.lean: bool = args.lean_disk
         self.failures: list[str] = []
         self.results: dict[str, Any] = {
             "machine": machine(),
@@ -167,6 +170,7 @@ class Suite:
         self.results["sizes"][str(conversations)] = entry
         say(f"== {conversations} conversations ({runs} run(s) each) ==")
         begin = time.perf_counter()
+        spills = FolderPeak(db.with_name(db.name + ".tmp"))  # where the steps spill (limits.py)
 
         needed = ("cxport.simulate:simulate", "cxport.ingest:ingest_files")
         entry["missing"] = [name for name in needed if not importable(name)]
@@ -197,6 +201,9 @@ class Suite:
         if self.measure(entry, "ingest", ingest, "in") is None:
             return
         self.measure(entry, "facts", ["facts", "--db", str(db)], "out")
+        entry["store_bytes"] = db.stat().st_size if db.exists() else None
+        if self.lean and conversations > self.pandas_max:
+            ndjson.unlink(missing_ok=True)  # read by nothing after the ingest
 
         registered = registered_exports()
         entry["missing"] = [name for name in TWELVE if name not in registered]
@@ -222,6 +229,9 @@ class Suite:
             if figures is not None:
                 floor = floor_args(name, db, output, floors_dir / f"{name}.csv")
                 self.measure(entry, f"floor:{name}", floor, "out")
+                if self.lean:  # their sizes are in the figures
+                    output.unlink(missing_ok=True)
+                    (floors_dir / f"{name}.csv").unlink(missing_ok=True)
         if registered:
             self.measure(
                 entry,
@@ -229,6 +239,8 @@ class Suite:
                 ["export-all", "--db", str(db), "--out-dir", str(work / "all"), *request_args()],
                 "out",
             )
+            if self.lean:
+                shutil.rmtree(work / "all", ignore_errors=True)
         if conversations <= self.pandas_max:
             self.measure(
                 entry,
@@ -249,11 +261,36 @@ class Suite:
             if entry["pandas_agrees"] is False:
                 self.failures.append(f"{conversations}: pandas and cxport disagree")
         entry["wall_s"] = time.perf_counter() - begin
+        entry["spill_peak_bytes"] = spills.stop()
         if not self.keep_data:
             for path in (ndjson, db, db.with_name(db.name + ".wal")):
                 path.unlink(missing_ok=True)
             for folder in (exports_dir, floors_dir, work / "all"):
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+class FolderPeak:
+    """The most bytes a folder held at once, polled in a thread until `stop`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._done.wait(0.2):
+            try:
+                total = sum(e.stat().st_size for e in os.scandir(self.folder))
+            except OSError:  # not there yet, or a file removed while read
+                continue
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> int:
+        self._done.set()
+        self._thread.join()
+        return self.peak
 
 
 def same_metrics(pandas_csv: Path, export_csv: Path) -> bool | None:
@@ -336,6 +373,11 @@ def main(argv: list[str] | None = None) -> int:
         help="run the pandas script up to this size; extrapolate above (default 100000)",
     )  # fmt: skip
     parser.add_argument("--keep-data", action="store_true", help="keep the NDJSON, store and files")
+    parser.add_argument(
+        "--lean-disk",
+        action="store_true",
+        help="delete the NDJSON once ingested and each file once measured (10 M: 41 GB of NDJSON)",
+    )
     parser.add_argument(
         "--publish", action="store_true",
         help="also write docs/performance.md's figures, its chart and the README's table",
