@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from cxport.exports import ExportRequest, ExportResult
     from cxport.exports.kept import Kept
     from cxport.ingest import IngestSummary
+    from cxport.lake import SyncResult
     from cxport.service.ingest import FactsResult
     from cxport.store import Connection
 
@@ -300,6 +301,49 @@ def facts_cmd(db: str, workspace: str, force: bool) -> None:
         fail(exc)
         return
     click.echo(_facts_line(found, built, seconds), err=True)
+
+
+@main.group("lake")
+def lake_group() -> None:
+    """The store's record tables as a Parquet dataset, for engines that read files."""
+
+
+@lake_group.command("sync")
+@click.option("--db", "db", required=True, type=click.Path(dir_okay=False), help="The store.")
+@click.option("--lake", required=True, type=click.Path(file_okay=False),
+              help="The lake folder (created on first use).")  # fmt: skip
+@click.option("--workspace", default="default", show_default=True)
+@handle_errors
+def lake_sync_cmd(db: str, lake: str, workspace: str) -> None:
+    """Write the store's batches the lake lacks (one file per record type and day).
+
+    Layout: LAKE/<record_type>/date=YYYY-MM-DD/b<first>-<last>.parquet (see docs/decisions.md).
+    """
+    if not Path(db).exists():
+        raise UsageError(f"--db: no store at {db}")
+    usage.output_dir("--lake", lake)
+    click.echo(_lake_line(_sync_lake(db, lake, workspace)), err=True)
+
+
+def _sync_lake(db: str, lake: str, workspace: str) -> SyncResult:
+    """`lake.sync` over the store read-only, taking turns with ingests and the service."""
+    from cxport.lake import sync
+    from cxport.service.store_access import StoreAccess
+
+    with StoreAccess(Path(db), limits=limits()).read() as con:
+        usage.known_scope(con, workspace, ())
+        return sync(con, Path(lake), workspace)
+
+
+def _lake_line(result: SyncResult) -> str:
+    if not result.batches:
+        return f"lake {result.lake}: up to date (workspace {result.workspace})"
+    n = len(result.batches)
+    return (
+        f"lake {result.lake}: {n} batch{'' if n == 1 else 'es'}, {result.records:,} records"
+        f" → {len(result.files)} file{'' if len(result.files) == 1 else 's'}"
+        f" (workspace {result.workspace})"
+    )
 
 
 EXPORT_NAMES = tuple(d.name for d in EXPORTS)
