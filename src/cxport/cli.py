@@ -155,6 +155,12 @@ def _parse_instant(value: str | None) -> dt.datetime | None:
     is_flag=True,
     help="Do not rebuild the kept derived facts afterwards (exports compute them until `cxport facts`).",
 )
+@click.option(
+    "--lake",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Then append the stored batches to this lake too (as `cxport lake sync` does).",
+)
 @click.argument("files", nargs=-1, required=True)
 @handle_errors
 def ingest_cmd(
@@ -163,6 +169,7 @@ def ingest_cmd(
     skip_invalid: bool,
     rejects: str | None,
     no_facts: bool,
+    lake: str | None,
     files: tuple[str, ...],
 ) -> None:
     """Ingest NDJSON records (FILE may be - for standard input, or .gz); each file is one atomic batch.
@@ -185,6 +192,8 @@ def ingest_cmd(
     usage.output_file("--db", db)
     if rejects:
         usage.output_file("--rejects", rejects, devices=True)
+    if lake is not None:
+        usage.output_dir("--lake", lake)
     on_terminal = sys.stderr.isatty()
     stored: list[IngestSummary] = []
     seconds: list[float] = []
@@ -236,6 +245,10 @@ def ingest_cmd(
     if facts is not None:
         (found, was_built), took = facts
         console.print(_facts_line(found, was_built, took), highlight=False, markup=False)
+    if lake is not None:
+        ingested = [batch.batch_id for batch in summary.batches]
+        console.print(_lake_line(_sync_lake(db, lake, workspace, ingested)),
+                      highlight=False, markup=False, soft_wrap=True)  # fmt: skip
 
 
 def _build_facts(
@@ -325,14 +338,22 @@ def lake_sync_cmd(db: str, lake: str, workspace: str) -> None:
     click.echo(_lake_line(_sync_lake(db, lake, workspace)), err=True)
 
 
-def _sync_lake(db: str, lake: str, workspace: str) -> SyncResult:
-    """`lake.sync` over the store read-only, taking turns with ingests and the service."""
-    from cxport.lake import sync
+def _sync_lake(db: str, lake: str, workspace: str, ingested: list[int] | None = None) -> SyncResult:
+    """`lake.sync` over the store read-only, taking turns with ingests and the service;
+    after an ingest, each of its batches (`ingested`) a part of its own."""
+    from cxport.lake import LakeError, sync
     from cxport.service.store_access import StoreAccess
 
     with StoreAccess(Path(db), limits=limits()).read() as con:
-        usage.known_scope(con, workspace, ())
-        return sync(con, Path(lake), workspace)
+        if ingested is None:
+            usage.known_scope(con, workspace, ())
+        try:
+            return sync(con, Path(lake), workspace, alone=ingested or ())
+        except LakeError as exc:
+            if ingested is None:
+                raise
+            later = f"cxport lake sync --db {shlex.quote(db)} --lake {shlex.quote(lake)}"
+            raise LakeError(f"{exc} (the batches are stored; `{later}` writes them)") from exc
 
 
 def _lake_line(result: SyncResult) -> str:

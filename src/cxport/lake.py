@@ -10,8 +10,11 @@ Layout of a lake folder `DIR`:
   `records.RECORD_TYPES`), partitioned Hive-style by `date`: the UTC day of
   the record's `at`. The partition value is in the folder name only.
 - A file holds the rows of one *part*: the store batches `first`…`last` of
-  one workspace that one `sync` wrote (one file per record type and day of
-  the part; a batch that touches two days of messages makes two files).
+  one workspace that one `sync` wrote together (one file per record type and
+  day of the part; a batch that touches two days of messages makes two
+  files). `cxport ingest --lake` writes each of its batches as a part of its
+  own (`b7-7.parquet`); `cxport lake sync` all the batches the lake lacks as
+  one part.
 - Each file's columns are exactly its record table's in the store
   (`r_<type>`: `workspace`, `record_id`, `at`, the fields, `content_hash`,
   `batch_id`, `lineno`, the keys), with the store's types.
@@ -42,7 +45,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,10 +144,15 @@ def ranges(ids: Iterable[int]) -> Ranges:
     return out
 
 
-def sync(con: Connection, lake: Path, workspace: str = "default") -> SyncResult:
-    """Write the workspace's store batches the lake lacks, as one part, to `lake`
-    (created when missing); nothing when it has them all."""
+def sync(
+    con: Connection, lake: Path, workspace: str = "default", alone: Collection[int] = ()
+) -> SyncResult:
+    """Write the workspace's store batches the lake lacks to `lake` (created when
+    missing): those in `alone` (an ingest's) a part each, the others one part
+    together; nothing when it has them all. Each part is in the manifest once written."""
     lake = Path(lake)
+    files: list[Path] = []
+    records = 0
     try:
         lake.mkdir(parents=True, exist_ok=True)
         with _locked(lake):
@@ -152,14 +160,16 @@ def sync(con: Connection, lake: Path, workspace: str = "default") -> SyncResult:
                 shutil.rmtree(stale, ignore_errors=True)  # a crashed sync's; ours are locked out
             manifest = Manifest.read(lake)
             rows = con.execute("SELECT batch_id FROM batches WHERE workspace = ?", [workspace])
-            stored = {int(b) for (b,) in rows.fetchall()}
-            new = sorted(stored - manifest.synced(workspace))
-            if not new:
-                return SyncResult(lake, workspace, (), (), 0)
-            files, records = _write_part(con, lake, workspace, new)
-            manifest.batches[workspace] = ranges(manifest.synced(workspace) | set(new))
-            manifest.columns = _columns(con)
-            manifest.write(lake)
+            new = sorted({int(b) for (b,) in rows.fetchall()} - manifest.synced(workspace))
+            together = [b for b in new if b not in alone]
+            parts = [together] if together else []
+            parts += [[b] for b in new if b in alone]
+            for part in parts:
+                written, n = _write_part(con, lake, workspace, part)
+                files, records = files + written, records + n
+                manifest.batches[workspace] = ranges(manifest.synced(workspace) | set(part))
+                manifest.columns = _columns(con)
+                manifest.write(lake)
     except (OSError, duckdb.IOException) as exc:
         raise LakeError(f"lake {lake}: cannot write it: {_reason(exc)}") from exc
     return SyncResult(lake, workspace, tuple(new), tuple(files), records)
