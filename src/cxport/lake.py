@@ -20,15 +20,15 @@ Layout of a lake folder `DIR`:
   `batch_id`, `lineno`, the keys), with the store's types.
 - `_cxport_lake.json` says which store batches each workspace has in the
   lake (ranges of batch ids) and each record type's columns (so a type with
-  no file yet still reads as a typed, empty table). A reader needs the
-  files only; the manifest is what makes `sync` incremental.
+  no file yet still reads as a typed, empty table). An engine can read the
+  files alone; the manifest is what makes `sync` incremental.
 
 Nothing half-written is ever visible. A part is written by DuckDB's
 partitioned `COPY` into a staging folder `DIR/_staging-<id>/` (on the same
 file system; engines skip names starting with `_`), each finished file is
 flushed to disk and renamed into its partition, and the manifest (written
-whole, then renamed) records the part last. If a rename fails, the files
-already moved are removed again; a staging folder left by a crash is removed
+whole, then renamed) records the part last. If a write or rename fails, the
+files already moved are removed again; a staging folder left by a crash is removed
 by the next `sync`. A crash between the renames and the manifest leaves
 complete files whose batches the manifest does not list: the next `sync`
 writes those batches again (under the same name when no batch came since),
