@@ -123,3 +123,14 @@ def test_a_store_opens_after_a_crash_in_the_middle_of_work(tmp_path: Path) -> No
     con = open_store(path, read_only=True)
     assert con.execute("SELECT record_id, name FROM r_team").fetchall() == [("r1", "Sales")]
     con.close()
+
+
+def test_a_store_just_opened_takes_a_relational_query(tmp_path: Path) -> None:
+    # DuckDB 2 refuses `sql()` on a connection with a result left unread.
+    db = tmp_path / "store.duckdb"
+    for read_only in (False, True, False):
+        con = open_store(db, read_only=read_only)
+        try:
+            assert con.sql("SELECT 1").fetchall() == [(1,)]
+        finally:
+            con.close()

@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -46,6 +47,13 @@ def _table_v1(rt: RecordType) -> str:
         "  batch_id BIGINT NOT NULL\n"
         ")"
     )
+
+
+def _first(con: Connection, sql: str, params: list[object] | None = None) -> tuple[Any, ...] | None:
+    """The first row of `sql`, its result read to the end: a result left unread
+    (`fetchone`) makes DuckDB 2 refuse the connection's next `sql()`."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
 
 
 def _migrate_to_1(con: Connection) -> None:
@@ -81,7 +89,7 @@ def _migrate_to_2(con: Connection) -> None:
     con.execute("DROP TABLE record_ids")
     # Batch ids from a sequence: batches that overlap (one transaction each)
     # get ids of their own.
-    row = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM batches").fetchone()
+    row = _first(con, "SELECT coalesce(max(batch_id), 0) + 1 FROM batches")
     con.execute(f"CREATE SEQUENCE batch_ids START {int(row[0]) if row else 1}")
 
 
@@ -127,8 +135,8 @@ def _migrate_to_5(con: Connection) -> None:
 
 
 def _key_probe(con: Connection) -> str:
-    row = con.execute(f"SELECT {RECORD_KEY.replace('record_id', '?')}::VARCHAR", [_KEY_PROBE])
-    return str((row.fetchone() or ("",))[0])
+    row = _first(con, f"SELECT {RECORD_KEY.replace('record_id', '?')}::VARCHAR", [_KEY_PROBE])
+    return str((row or ("",))[0])
 
 
 def _rekey(con: Connection) -> None:
@@ -140,7 +148,7 @@ def _rekey(con: Connection) -> None:
 
 
 def _keys_current(con: Connection) -> bool:
-    row = con.execute("SELECT value FROM cxport_meta WHERE key = 'record_key'").fetchone()
+    row = _first(con, "SELECT value FROM cxport_meta WHERE key = 'record_key'")
     return row is not None and row[0] == _key_probe(con)
 
 
@@ -156,7 +164,7 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
 
 def schema_version(con: Connection) -> int:
     con.execute("CREATE TABLE IF NOT EXISTS cxport_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    row = con.execute("SELECT value FROM cxport_meta WHERE key = 'schema_version'").fetchone()
+    row = _first(con, "SELECT value FROM cxport_meta WHERE key = 'schema_version'")
     return int(row[0]) if row else 0
 
 
@@ -212,7 +220,7 @@ def open_store(
 
 def schema_version_readonly(con: Connection) -> int:
     try:
-        row = con.execute("SELECT value FROM cxport_meta WHERE key = 'schema_version'").fetchone()
+        row = _first(con, "SELECT value FROM cxport_meta WHERE key = 'schema_version'")
     except duckdb.CatalogException:
         return 0
     return int(row[0]) if row else 0
@@ -271,10 +279,8 @@ def record_counts(con: Connection, workspace: str | None = None) -> dict[str, in
     out = {}
     for rt in RECORD_TYPES:
         if workspace is None:
-            row = con.execute(f"SELECT count(*) FROM {rt.table}").fetchone()
+            row = _first(con, f"SELECT count(*) FROM {rt.table}")
         else:
-            row = con.execute(
-                f"SELECT count(*) FROM {rt.table} WHERE workspace = ?", [workspace]
-            ).fetchone()
+            row = _first(con, f"SELECT count(*) FROM {rt.table} WHERE workspace = ?", [workspace])
         out[rt.name] = int(row[0]) if row else 0
     return out
