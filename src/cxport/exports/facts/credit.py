@@ -32,6 +32,7 @@ def _in_range(column: str) -> str:
 
 RANGE_SESSION = Fact(
     name="f_range_session",
+    materialize=False,
     requires=("f_lock_session",),
     sql=f"""
     SELECT l.agent_id, l.team_id, l.conversation_id, l.lock_record_id, l.class,
