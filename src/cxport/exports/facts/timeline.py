@@ -163,10 +163,23 @@ WITH cv AS (SELECT conversation_id, min("at") AS first_at FROM c_conversation GR
 st AS ({_STATUS}),
 csat AS ({_CSAT}),
 touched AS ({_TOUCHED}),
+-- Each part's row as a struct, the parts of a conversation brought together by
+-- grouping, not by a chain of joins: at 10 M conversations the joins' six hash
+-- tables, built in one pipeline, outgrew the memory limit together (each spills
+-- unaware of the others, docs/decisions.md "Memory"); a grouping spills alone.
 ids AS (
-    SELECT conversation_id FROM cv
-    UNION SELECT conversation_id FROM f_conversation_messages
-    UNION SELECT conversation_id FROM st
+    SELECT conversation_id, any_value(e) AS e, any_value(cv) AS cv, any_value(m) AS m,
+           any_value(st) AS st, any_value(csat) AS csat, any_value(touched) AS touched
+    FROM (
+        SELECT e.conversation_id, e FROM f_conversation_entity AS e
+        UNION ALL BY NAME SELECT cv.conversation_id, cv FROM cv
+        UNION ALL BY NAME SELECT m.conversation_id, m FROM f_conversation_messages AS m
+        UNION ALL BY NAME SELECT st.conversation_id, st FROM st
+        UNION ALL BY NAME SELECT csat.conversation_id, csat FROM csat
+        UNION ALL BY NAME SELECT touched.conversation_id, touched FROM touched
+    ) AS parts
+    GROUP BY conversation_id
+    HAVING any_value(cv) IS NOT NULL OR any_value(m) IS NOT NULL OR any_value(st) IS NOT NULL
 )
 SELECT ids.conversation_id,
        e.channel_id, e.contact_profile_id, e.url, e.language,
@@ -203,12 +216,6 @@ SELECT ids.conversation_id,
        csat.csat_follow_up_question, csat.csat_follow_up_answer,
        greatest(m.last_message_at, st.last_at, csat.last_at, touched.last_at) AS last_updated
 FROM ids
-LEFT JOIN f_conversation_entity AS e ON e.conversation_id = ids.conversation_id
-LEFT JOIN cv ON cv.conversation_id = ids.conversation_id
-LEFT JOIN f_conversation_messages AS m ON m.conversation_id = ids.conversation_id
-LEFT JOIN st ON st.conversation_id = ids.conversation_id
-LEFT JOIN csat ON csat.conversation_id = ids.conversation_id
-LEFT JOIN touched ON touched.conversation_id = ids.conversation_id
 """,
 )
 
