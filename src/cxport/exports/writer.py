@@ -9,8 +9,7 @@ chosen alone. Parquet: the same columns and rows, typed (instants as UTC
 TIMESTAMPTZ, durations as integer seconds). Files are streamed by DuckDB's
 COPY to a temporary name beside the target and renamed when complete.
 
-Rows are sorted apart from the query and from the COPY, so that every step
-spills to disk past the memory limit (`engine.create_sorted`, issue 23).
+The rows' order is the export's `order` (data, apart from its SQL).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from pathlib import Path
 import duckdb
 
 from cxport.exports.catalogue import ColType, Column
-from cxport.exports.engine import create_sorted
 
 BOM = "\ufeff".encode()
 
@@ -141,9 +139,6 @@ def select_for(columns: tuple[Column, ...], query: str, spec: FileSpec) -> str:
     return f"SELECT {', '.join(items)} FROM ({query}) AS export_rows"
 
 
-_SORTED = "cx_export_rows"  # `write`'s temporary table, on the export's own cursor
-
-
 def write(
     con: duckdb.DuckDBPyConnection,
     columns: tuple[Column, ...],
@@ -157,11 +152,12 @@ def write(
 
     Returns (rows, bytes). The file appears only when complete.
     """
-    try:
-        create_sorted(con, _SORTED, query, order)
-        return _copy(con, select_for(columns, f"SELECT * FROM {_SORTED}", spec), spec, output)
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {_SORTED}")
+    # One COPY of the sorted rows. Sorting them into a temporary table first
+    # (`engine.create_sorted`, as the kept facts' build does) spills where this
+    # does not, but two job runners doing it at once crashed DuckDB 2.0.1
+    # (SIGSEGV; docs/decisions.md, "Memory"), so exports do not, for now.
+    sorted_rows = f"SELECT * FROM ({query}) AS rows_ ORDER BY {order}"
+    return _copy(con, select_for(columns, sorted_rows, spec), spec, output)
 
 
 def _copy(
@@ -179,14 +175,12 @@ def _copy(
         else:
             options = spec.csv_options()
         sql = f"COPY ({select}) TO '{tmp.as_posix()}' ({options})"
-        # One thread: an order-preserving COPY with two buffers whole batches
-        # (128 MiB allocations); one thread streams, and was no slower.
-        (threads,) = con.execute("SELECT current_setting('threads')").fetchall()[0]
-        con.execute("SET threads = 1")
-        try:
-            result = con.execute(sql).fetchone()
-        finally:
-            con.execute(f"SET threads = {threads}")
+        # On the database's threads (`limits.threads_for`): an order-preserving
+        # COPY on two buffers whole batches (128 MiB allocations), which a limit
+        # of two threads (512 MiB or more) holds. Not set here: `threads` is the
+        # database's, and changing it while a query of another cursor runs
+        # crashed the process (two scheduled exports at once).
+        result = con.execute(sql).fetchone()
         rows = int(result[0]) if result else 0
         if spec.format == "csv" and spec.with_bom:
             _prepend(tmp, BOM)
