@@ -21,14 +21,15 @@ SETTINGS_HELP = (
 def _service(
     db: str, control: str | None = None, files: str | None = None, base_url: str | None = None
 ) -> Any:
+    from cxport.cli import limits as given_limits  # `cxport --memory-limit …`
     from cxport.service import Service
     from cxport.service.settings import Settings
 
     given: dict[str, Any] = {"db": Path(db)}
-    limits = click.get_current_context().find_root().obj  # `cxport --memory-limit …`
-    if limits is not None and limits.memory:
+    limits = given_limits()
+    if limits.memory:
         given["memory_limit"] = limits.memory
-    if limits is not None and limits.temp_directory is not None:
+    if limits.temp_directory is not None:
         given["temp_directory"] = limits.temp_directory
     if control:
         given["control"] = control

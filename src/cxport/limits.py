@@ -89,11 +89,7 @@ class Limits:
             folder.parent.mkdir(parents=True, exist_ok=True)
             # A database this process already opened and spilled from keeps its folder.
             with contextlib.suppress(duckdb.NotImplementedException):
-                con.execute(f"SET temp_directory = '{_sql_text(folder.as_posix())}'")
-
-
-def _sql_text(value: str) -> str:
-    return value.replace("'", "''")
+                con.execute("SET temp_directory = ?", [folder.as_posix()])
 
 
 def memory_of(con: duckdb.DuckDBPyConnection) -> int:

@@ -156,13 +156,7 @@ def write(
     # (`engine.create_sorted`, as the kept facts' build does) spills where this
     # does not, but two job runners doing it at once crashed DuckDB 2.0.1
     # (SIGSEGV; docs/decisions.md, "Memory"), so exports do not, for now.
-    sorted_rows = f"SELECT * FROM ({query}) AS rows_ ORDER BY {order}"
-    return _copy(con, select_for(columns, sorted_rows, spec), spec, output)
-
-
-def _copy(
-    con: duckdb.DuckDBPyConnection, select: str, spec: FileSpec, output: str | Path
-) -> tuple[int, int]:
+    select = select_for(columns, f"SELECT * FROM ({query}) AS rows_ ORDER BY {order}", spec)
     to_stdout = str(output) == "-"
     target_dir = Path(tempfile.gettempdir()) if to_stdout else Path(output).resolve().parent
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -175,11 +169,6 @@ def _copy(
         else:
             options = spec.csv_options()
         sql = f"COPY ({select}) TO '{tmp.as_posix()}' ({options})"
-        # On the database's threads (`limits.threads_for`): an order-preserving
-        # COPY on two buffers whole batches (128 MiB allocations), which a limit
-        # of two threads (512 MiB or more) holds. Not set here: `threads` is the
-        # database's, and changing it while a query of another cursor runs
-        # crashed the process (two scheduled exports at once).
         result = con.execute(sql).fetchone()
         rows = int(result[0]) if result else 0
         if spec.format == "csv" and spec.with_bom:
