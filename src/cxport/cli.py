@@ -48,8 +48,9 @@ def main(ctx: click.Context, memory_limit: str, temp_directory: Path | None) -> 
     limits = Limits(memory_limit, temp_directory)
     try:
         limits.memory_bytes  # noqa: B018 (read to check it)
-    except CxportError as exc:
-        raise click.BadParameter(str(exc), param_hint="--memory-limit") from None
+    except CxportError as exc:  # "memory limit: …": click names the option itself
+        reason = str(exc).partition(": ")[2] or str(exc)
+        raise click.BadParameter(reason, param_hint="--memory-limit") from None
     ctx.obj = limits
 
 
