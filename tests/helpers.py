@@ -164,3 +164,17 @@ def simulated_store(
     source = folder / "sim.ndjson"
     simulate(source, seed=seed, conversations=conversations, start=start, days=days)
     return ingest_file(folder / "store.duckdb", source)
+
+
+def simulated_records(
+    *, seed: int, conversations: int, start: dt.date, days: int
+) -> list[dict[str, Any]]:
+    """The records of one simulated workspace, as the simulator writes them."""
+    import tempfile
+
+    from cxport.simulate import simulate
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "sim.ndjson"
+        simulate(path, seed=seed, conversations=conversations, start=start, days=days)
+        return read_ndjson(path)

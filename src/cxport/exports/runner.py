@@ -67,27 +67,40 @@ def prepare(
     """Define the snapshot views, request tables and helpers on `con` (a cursor of `base`),
     and the `c_*` views of the conversations in `scope` (all when None). Only the
     views of the record types in `types` are defined (all when None)."""
-    Snapshot(request.workspace, as_of).define(con, types=types)
-    ctx = FactContext(start=request.start, end=request.end, as_of=as_of)
-    window = request_window(min(ctx.start, as_of), max(ctx.end, as_of))
-    engine.install(con, request.zoneinfo, base, window)
-    define_request(
-        con, ctx.start, ctx.end, as_of, request.channels, request.scheduled,
-        request.include_content,
-    )  # fmt: skip
-    define_scope(con, scope, types)
+    ctx = _helpers(con, request, as_of, base)
+    _define(con, request, ctx, scope, types)
     return ctx
 
 
-def _kept(
-    store: duckdb.DuckDBPyConnection, workspace: str, as_of: dt.datetime, build: bool
-) -> kept.Kept | None:
-    """The kept facts an export at `as_of` may read; with `build`, built first when stale
-    (on a store open for writing)."""
-    found = kept.current(store, workspace, as_of)
-    if found is None and build and kept.writable(store):
-        found, _ = kept.refresh(store, workspace, for_as_of=as_of)
-    return found
+def _helpers(
+    con: duckdb.DuckDBPyConnection,
+    request: ExportRequest,
+    as_of: dt.datetime,
+    base: duckdb.DuckDBPyConnection | None,
+) -> FactContext:
+    """The request's context, and the SQL helpers on `con` (`engine.install`): before
+    a transaction that reads with them, which would not see a function registered
+    on `base` after it began."""
+    ctx = FactContext(start=request.start, end=request.end, as_of=as_of)
+    window = request_window(min(ctx.start, as_of), max(ctx.end, as_of))
+    engine.install(con, request.zoneinfo, base, window)
+    return ctx
+
+
+def _define(
+    con: duckdb.DuckDBPyConnection,
+    request: ExportRequest,
+    ctx: FactContext,
+    scope: str | None,
+    types: Collection[str] | None,
+) -> None:
+    """The snapshot views, request tables and scope views of `prepare`."""
+    Snapshot(request.workspace, ctx.as_of).define(con, types=types)
+    define_request(
+        con, ctx.start, ctx.end, ctx.as_of, request.channels, request.scheduled,
+        request.include_content,
+    )  # fmt: skip
+    define_scope(con, scope, types)
 
 
 def _run_group(
@@ -105,23 +118,31 @@ def _run_group(
 
     With kept facts current for the request, the scope is computed only if a
     fact still computed reads it: the kept ones cover every conversation.
+
+    Everything the exports read, they read in one transaction: the version of
+    the store it began on, even if a batch is stored and the kept facts
+    refreshed meanwhile (on another cursor of the same database).
     """
     definitions = [export_def(request.export) for request, _ in jobs]
     names = [f for d in definitions for f in d.facts]
-    found = _kept(store, shared.workspace, as_of, build=scope is None) if use_kept else None
-    facts = fact_order(names, kept=found is not None)
-    if found is not None and not any(f.reads_scope for f in facts if not f.keep):
-        scope = None
-    # Only the snapshot views something reads: with kept facts, few.
-    types = types_read(facts, kept=found is not None)
-    if types is not None:
-        types |= snapshot_types([*(d.sql for d in definitions), scope])
+    if use_kept and scope is None and kept.writable(store):
+        kept.refresh(store, shared.workspace, for_as_of=as_of)  # brought up to date if stale
     results = []
-    con = store.cursor()  # its own temporary views and helpers
+    con = store.cursor()  # its own temporary views and helpers, and its own transaction
     if on_cursor is not None:
         on_cursor(con)  # e.g. to interrupt a cancelled job's query
     try:
-        ctx = prepare(con, shared, as_of, base=store, scope=scope, types=types)
+        ctx = _helpers(con, shared, as_of, store)
+        con.execute("BEGIN TRANSACTION")
+        found = kept.current(con, shared.workspace, as_of) if use_kept else None
+        facts = fact_order(names, kept=found is not None)
+        if found is not None and not any(f.reads_scope for f in facts if not f.keep):
+            scope = None
+        # Only the snapshot views something reads: with kept facts, few.
+        types = types_read(facts, kept=found is not None)
+        if types is not None:
+            types |= snapshot_types([*(d.sql for d in definitions), scope])
+        _define(con, shared, ctx, scope, types)
         _step(progress, 0.1)
         define_facts(con, names, ctx, kept=found)
         _step(progress, 0.5)
@@ -140,8 +161,9 @@ def _run_group(
             results.append(result)
             if on_result is not None:
                 on_result(result)  # e.g. a progress line per file
+        con.execute("COMMIT")  # wrote nothing but temporary objects
     finally:
-        con.close()
+        con.close()  # rolls back what is left of the transaction
     return results
 
 
