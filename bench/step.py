@@ -13,6 +13,8 @@
 - `copy`: the floor of a row export (a plain COPY of its rows and columns);
 - `group-floor`: the floor of an aggregate export (a plain GROUP BY over the
   kept rows it reads for its range, to CSV);
+- `work-floor`: the proposed floor of an aggregate export (the GROUP BYs computing
+  its own aggregates from those rows, `AGGREGATE_WORK`);
 - `pandas`: the pandas script a user would otherwise write.
 """
 
@@ -157,7 +159,7 @@ def copy(args: argparse.Namespace) -> Measurement:
     return copy_floor(Path(args.csv), Path(args.output))
 
 
-def group_floor_step(args: argparse.Namespace) -> Measurement:
+def group_floor_step(args: argparse.Namespace, work: bool = False) -> Measurement:
     request = _request(args, args.export)
     return group_floor(
         Path(args.db),
@@ -166,7 +168,12 @@ def group_floor_step(args: argparse.Namespace) -> Measurement:
         request.end,
         request.as_of_utc(),
         Path(args.output),
+        work=work,
     )
+
+
+def work_floor_step(args: argparse.Namespace) -> Measurement:
+    return group_floor_step(args, work=True)
 
 
 def read_json(args: argparse.Namespace) -> Measurement:
@@ -228,7 +235,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True)
     p.set_defaults(run=facts)
 
-    for name, run in (("export", export), ("group-floor", group_floor_step)):
+    for name, run in (
+        ("export", export),
+        ("group-floor", group_floor_step),
+        ("work-floor", work_floor_step),
+    ):
         p = steps.add_parser(name)
         p.add_argument("--db", required=True)
         p.add_argument("--export", required=True)
