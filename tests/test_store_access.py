@@ -131,3 +131,94 @@ def test_an_ingest_gets_in_between_readers_that_never_stop(tmp_path: Path) -> No
             "SELECT count(*) FROM r_channel WHERE channel_id LIKE 'ch-b-%'"
         ).fetchone()
     assert found == (5,)
+
+
+def test_a_job_does_not_wait_for_its_own_process_s_batch_and_reads_one_version(
+    tmp_path: Path,
+) -> None:
+    """While this process writes a batch, a job of it starts at once, on the
+    connection open for writing; in its transaction it sees the store as it was
+    before the batch's commit, and the next job sees the batch."""
+    from cxport.ingest import ingest_files
+
+    db = simulated_store(tmp_path, seed=2, conversations=20, start=dt.date(2024, 6, 1), days=2)
+    access = StoreAccess(db)
+    count = "SELECT count(*) FROM r_channel WHERE channel_id LIKE 'ch-c-%'"
+    writing, go, committed = threading.Event(), threading.Event(), threading.Event()
+
+    def ingest() -> None:
+        with access.write() as con:
+            writing.set()
+            assert go.wait(30)
+            ingest_files(con, [str(_records(tmp_path / "c.ndjson", 3, "c"))])
+            committed.set()
+            time.sleep(1.0)  # e.g. the kept facts' refresh
+
+    writer = threading.Thread(target=ingest)
+    writer.start()
+    try:
+        assert writing.wait(30)
+        start = time.monotonic()
+        with access.read() as con:
+            entered = time.monotonic() - start
+            con.execute("BEGIN TRANSACTION")
+            before = con.execute(count).fetchone()
+            go.set()
+            assert committed.wait(30)
+            during = con.execute(count).fetchone()
+            con.execute("COMMIT")
+        with access.read() as con:
+            after = con.execute(count).fetchone()
+        assert entered < 0.5, f"the job waited {entered:.2f} s for the batch"
+        assert before == during == (0,)
+        assert after == (3,)
+    finally:
+        go.set()
+        writer.join()
+
+
+def test_another_process_gets_its_turn_from_jobs_reading_through_the_writer(
+    tmp_path: Path,
+) -> None:
+    """Jobs of this process that overlap without end join its connection open for
+    writing (kept open by them after the batch); an export of another process still
+    gets the store: the jobs stop joining, the connection is given up, they go on
+    read-only beside it."""
+    db = simulated_store(tmp_path, seed=4, conversations=60, start=dt.date(2024, 6, 1), days=5)
+    access = StoreAccess(db)
+    stop, joined = threading.Event(), threading.Event()
+    reads: list[float] = []
+
+    def runner(offset: float) -> None:
+        time.sleep(offset)
+        while not stop.is_set():
+            with access.read() as con:
+                con.execute("SELECT count(*) FROM r_message").fetchall()
+                if access._writable:
+                    joined.set()
+                time.sleep(0.1)
+            reads.append(time.monotonic())
+
+    held = threading.Event()
+    writer = _hold(access, "write", 0.5, held)
+    held.wait()
+    threads = [threading.Thread(target=runner, args=(i * 0.05,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        writer.join()
+        assert joined.wait(10), "no job read through the connection open for writing"
+        out = tmp_path / "m.csv"
+        code, took, err = _run(
+            "export", "messages", "--db", str(db), "--from", "2024-06-01", "--to", "2024-06-05",
+            "--output", str(out),
+        )  # fmt: skip
+        done = time.monotonic()
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert code == 0, err
+    assert took < 30 and out.stat().st_size > 0  # not starved
+    assert any(r > done for r in reads)  # the jobs went on after it

@@ -3,13 +3,25 @@
 DuckDB lets one process open a file for writing, or any number for reading. So
 no process keeps it open: export jobs open it read-only while they run (one
 connection shared by the jobs of a process), an ingest opens it for writing
-while it runs, and they take turns through two advisory locks (`flock`) next to
+while it runs, and they take turns through advisory locks (`flock`) next to
 the store, which every process (serve, workers, the CLI's ingest) takes first:
 
 - `PATH.lock`: shared while a process reads, exclusive while one writes;
 - `PATH.lock.w`: an ingest holds it exclusively while it waits, and a reader
   takes it (shared, briefly) before it reads, so that a waiting ingest is let
-  in between jobs instead of waiting for a queue that never empties.
+  in between jobs instead of waiting for a queue that never empties;
+- `PATH.lock.q`: a process holds it (shared) while it waits for `PATH.lock`,
+  so that a process holding the store can tell that another one waits.
+
+Within a process, readers do not wait for a batch (issue 18): while the
+process has the store open for writing, a job that starts reads through a
+cursor of that connection, in a transaction of its own (`runner.py`), so it
+sees the version before the batch's commit or the one after, never half; the
+connection stays open for writing until its last reader ends. A job joins it
+only while no other process waits for the store; otherwise it waits for the
+connection to be given up and opens the store read-only again, so that other
+processes get their turn. An ingest waits only for read-only readers (it
+cannot open the file for writing while they hold it) and for another ingest.
 
 A job or an ingest waits its turn; it never fails on DuckDB's own file lock.
 """
@@ -43,6 +55,7 @@ class StoreAccess:
         self._writing = False
         self._writers_waiting = 0
         self._con: Connection | None = None
+        self._writable = False  # `_con` is open for writing: readers join it
         self._lock_fd: int | None = None
         self.abort = threading.Event()  # set: every wait for the store gives up at once
 
@@ -76,6 +89,35 @@ class StoreAccess:
         finally:
             os.close(fd)  # releases it
 
+    def _take(self, mode: int, wait: float | None = None) -> int:
+        """`PATH.lock` in `mode`, saying meanwhile (`PATH.lock.q`) that this process waits."""
+        queue = self._open_lock(".lock.q")
+        fd = self._open_lock(".lock")
+        try:
+            fcntl.flock(queue, fcntl.LOCK_SH)  # never held exclusively but for a glance
+            self._flock(fd, mode, wait)
+        except BaseException:
+            os.close(fd)
+            raise
+        finally:
+            os.close(queue)
+        return fd
+
+    def _others_waiting(self) -> bool:
+        """Whether another process waits for the store (holds `PATH.lock.q`)."""
+        queue = self._open_lock(".lock.q")
+        try:
+            fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(queue)  # releases the glance
+        return False
+
+    def _joinable(self) -> bool:
+        """A reader may join this process's connection open for writing."""
+        return self._con is not None and self._writable and not self._others_waiting()
+
     def _ensure_exists(self) -> None:
         if not self.path.exists():
             with self.write():
@@ -83,24 +125,33 @@ class StoreAccess:
 
     @contextmanager
     def read(self, wait: float | None = None) -> Iterator[Connection]:
-        """A cursor of a read-only connection to the store, for as long as the block runs;
-        `StoreBusy` if it is not free within `wait` seconds (default: the configured wait)."""
+        """A cursor of a connection to the store, for as long as the block runs (its
+        reads in one transaction: `runner.py`); `StoreBusy` if it is not free within
+        `wait` seconds (default: the configured wait)."""
         self._ensure_exists()
-        self._pass_writers(wait)  # not under the condition: readers leaving need it
         with self._cond:
-            if not self._cond.wait_for(lambda: not (self._writing or self._writers_waiting), wait):
+            joined = self._joinable()
+        if not joined:
+            self._pass_writers(wait)  # not under the condition: readers leaving need it
+        with self._cond:
+            free = self._cond.wait_for(
+                lambda: (
+                    self._joinable()
+                    or not (self._writing or self._writers_waiting or self._writable)
+                ),
+                wait,
+            )
+            if not free:
                 raise StoreBusy(f"the store {self.path} is being written")
-            if self._readers == 0:
-                fd = self._open_lock(".lock")
+            if self._con is None:
+                fd = self._take(fcntl.LOCK_SH, wait)
                 try:
-                    self._flock(fd, fcntl.LOCK_SH, wait)
                     self._con = open_store(self.path, read_only=True, limits=self.limits)
                 except BaseException:
                     os.close(fd)
                     raise
                 self._lock_fd = fd
             self._readers += 1
-            assert self._con is not None
             cursor = self._con.cursor()
         try:
             yield cursor
@@ -108,43 +159,60 @@ class StoreAccess:
             cursor.close()
             with self._cond:
                 self._readers -= 1
-                if self._readers == 0:
+                if self._readers == 0 and not self._writing:
                     self._release()
                 self._cond.notify_all()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """The store open for writing (created on first use); readers of every process
-        wait until the block ends."""
+        """The store open for writing (created on first use), one writer at a time:
+        readers of other processes wait until this process gives it up; readers of this
+        one read the version before the write's commit, or the one after."""
         with self._cond:
             self._writers_waiting += 1
             try:
-                while self._writing or self._readers:
+                while self._writing or (self._readers and not self._writable):
                     self._cond.wait()
                 self._writing = True
             finally:
                 self._writers_waiting -= 1
-        intent = self._open_lock(".lock.w")
-        fd = self._open_lock(".lock")
         try:
-            self._flock(intent, fcntl.LOCK_EX)
-            self._flock(fd, fcntl.LOCK_EX)
-            con = open_store(self.path, limits=self.limits)
+            if self._con is None:  # readers wait while `_writing` and nothing is open
+                self._open_for_writing()
+            assert self._con is not None
+            cursor = self._con.cursor()
             try:
-                yield con
+                yield cursor
             finally:
-                con.close()
+                cursor.close()
         finally:
-            os.close(fd)
-            os.close(intent)
             with self._cond:
                 self._writing = False
+                if self._readers == 0:
+                    self._release()
                 self._cond.notify_all()
+
+    def _open_for_writing(self) -> None:
+        intent = self._open_lock(".lock.w")
+        try:
+            self._flock(intent, fcntl.LOCK_EX)  # readers of other processes let it in
+            fd = self._take(fcntl.LOCK_EX)
+            try:
+                con = open_store(self.path, limits=self.limits)
+            except BaseException:
+                os.close(fd)
+                raise
+        finally:
+            os.close(intent)
+        with self._cond:
+            self._con, self._lock_fd, self._writable = con, fd, True
+            self._cond.notify_all()  # readers waiting may join it
 
     def _release(self) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
+        self._writable = False
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
