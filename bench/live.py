@@ -9,7 +9,9 @@ ones, status changes, locks, an agent version), each followed by
 and reporting what the refresh touched; then the first batch again (all
 re-sends); then a topic renamed (its reach: every conversation carrying it,
 whose summary shows its name); and last the worst case: a `business_hours`
-version for the busiest channel (a full rebuild). Prints one JSON object.
+version giving the busiest channel a calendar of its own (its reach: every
+first response of that channel, whose calendar key changes). Prints one JSON
+object.
 """
 
 from __future__ import annotations
@@ -204,7 +206,7 @@ def main() -> None:
                                     "topic_id": topic[0], "name": "Renamed topic",
                                     "active": True}) + "\n")  # fmt: skip
         result["topic_rename"] = _timed(con, path)
-    # The worst case: a calendar for the busiest channel.
+    # The worst case: a calendar of its own for the busiest channel (on the default).
     (busiest,) = con.execute(
         "SELECT channel_id FROM r_conversation GROUP BY channel_id ORDER BY count(*) DESC LIMIT 1"
     ).fetchone() or ("",)

@@ -256,7 +256,7 @@ def _update(
     # replaces; a statement on its own commits, which costs more than most here.
     cur.execute("BEGIN")
     try:
-        plan = kept_plan.plan(cur, workspace, previous.batch_id)
+        plan = kept_plan.plan(cur, workspace, previous.batch_id, previous.schema)
         if plan.full or not _replace(cur, previous.schema, ctx, plan.nothing):
             cur.execute("ROLLBACK")
             return None

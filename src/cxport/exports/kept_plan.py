@@ -13,12 +13,13 @@ condition reads:
   through one of their messages); those with a renamed topic or a message
   with a renamed tag; those whose lock sessions an agent's new lock or
   presence change may end (the agent's locks from its lock before that
-  record on: "next lock" and "presence" end the session before);
+  record on: "next lock" and "presence" end the session before); and those
+  whose first response a `business_hours` version may change (below);
 - `t_contact`: the contacts the batches name (versions, attribute values),
   those with an attribute whose definition changed, and every contact any
   version of a *named* conversation names (its old contact and its new). A
-  conversation touched only through a renamed topic or tag or an agent's
-  lock stream keeps its records, so its contact's facts stand;
+  conversation touched only through a renamed topic or tag, an agent's lock
+  stream or a calendar keeps its records, so its contact's facts stand;
 - `t_contact_conversation`: the touched conversations and every
   conversation of a touched contact: a contact's message span reads all its
   conversations' messages and entities (their other facts stand);
@@ -27,10 +28,21 @@ condition reads:
   sessions; the sessions of the other touched conversations change only for
   the agents of the batches' locks and presence changes).
 
-Some changes reach too far to be worth following: a `business_hours`
-version (the first response of every conversation of its channels, or of
-every channel for the default calendar), or a batch touching more than a
-quarter of the conversations. Those rebuild everything (`Plan.full`).
+Business calendars: only the first response reads business time (and the
+summary, its `first_response_ms`); no contact or agent fact does. A
+`business_hours` version changes, per calendar key (a channel some version
+names, or `''` for the others), the calendar followed in some spans of time
+(`calendar_changes`: the versions seen before against those seen now,
+compared by what business time depends on). A first response's business
+time is its key's calendar between its start and its end, so the touched
+conversations are read off the kept first responses: those whose span
+meets a changed span of their key, and those whose channel now has a key
+of its own (their `calendar_key` column changes). A version for one channel
+touches that channel's conversations only, from its `at` on; a
+default-calendar version, those of the channels following the default then.
+
+A batch touching more than a quarter of the conversations rebuilds
+everything (`Plan.full`): a full build costs no more.
 """
 
 from __future__ import annotations
@@ -48,6 +60,13 @@ from cxport.exports.facts import (
     TOUCHED_CONVERSATION,
     TOUCHED_MESSAGE,
 )
+from cxport.exports.facts.business_hours import (
+    DEFAULT_KEY,
+    CalendarVersion,
+    choose,
+    read_versions,
+)
+from cxport.exports.facts.first_response import FIRST_RESPONSE
 from cxport.records import RECORD_TYPES
 
 # Past this share of the conversations, a full build costs no more.
@@ -92,8 +111,8 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
-    """Plan the refresh of kept facts that saw the batches up to `since`.
+def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int, schema: str) -> Plan:
+    """Plan the refresh of the kept facts in `schema`, which saw the batches up to `since`.
 
     `con` has the snapshot views at the new horizon (`s_*`, `e_*`); the touched
     tables are left on it (TEMP) for the facts' `touched` conditions.
@@ -102,8 +121,6 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
     def new(t: str) -> str:
         return _new(workspace, since, t)
 
-    if _count(con, f"SELECT count(*) FROM {new('business_hours')}"):
-        return Plan(True, "a business_hours version (its channels' first responses)")
     run = con.execute
     # Messages named by the batches (their records changed), and those carrying
     # a renamed tag; the conversations of either (any version), in one scan.
@@ -150,6 +167,8 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
             f' JOIN t_stream_start AS b USING (agent_id) WHERE l."at" >= {stream_from}'
             ' AND l."at" >= b.from_at AND l.conversation_id NOT IN (SELECT id FROM t_conversation)'
         )
+    if _count(con, f"SELECT count(*) FROM {new('business_hours')}"):
+        _calendar_reach(con, schema, new("business_hours"))
     # Contacts: named, with a redefined attribute, or of a named conversation
     # (any version of it: its old contact and its new).
     run(
@@ -206,6 +225,91 @@ def plan(con: duckdb.DuckDBPyConnection, workspace: str, since: int) -> Plan:
     if read > max(WIDE_SHARE * every, 1000):
         return Plan(True, f"{read} of {every} conversations touched", *counts)
     return Plan(False, "", *counts)
+
+
+def _calendar_reach(con: duckdb.DuckDBPyConnection, schema: str, new_hours: str) -> None:
+    """Add to `t_conversation` the conversations whose first response the calendar
+    versions `new_hours` may change, read off the kept first responses (`schema`).
+
+    A first response's business time is that of its calendar between its start
+    and its end: unchanged unless that span meets a time its key's calendar
+    changed; one without a start has none. A channel now named by some version
+    has a key of its own: its rows' `calendar_key` changes.
+    """
+    seen = read_versions(
+        con,
+        "(SELECT * FROM s_business_hours WHERE record_id NOT IN"
+        f" (SELECT record_id FROM {new_hours})) AS seen",
+    )
+    now = read_versions(con)
+    changes = [(key, a, b) for key, spans in calendar_changes(seen, now).items() for a, b in spans]
+    named = sorted({c for v in now if v.channel_ids for c in v.channel_ids})
+    run = con.execute
+    run(
+        "CREATE OR REPLACE TEMP TABLE t_business_channel AS"
+        " SELECT unnest(?::VARCHAR[]) AS channel_id",
+        [named],
+    )
+    epoch = "TIMESTAMP '1970-01-01 00:00:00'"
+    run(
+        "CREATE OR REPLACE TEMP TABLE t_calendar_change AS SELECT unnest(?::VARCHAR[]) AS"
+        f" calendar_key, {epoch} + to_milliseconds(unnest(?::BIGINT[])) AS from_at,"
+        f" {epoch} + to_milliseconds(unnest(?::BIGINT[])) AS to_at",
+        [[c[0] for c in changes], [c[1] for c in changes], [c[2] for c in changes]],
+    )
+    run(
+        "INSERT INTO t_conversation SELECT DISTINCT fr.conversation_id"
+        f" FROM {schema}.{FIRST_RESPONSE.name} AS fr"
+        " LEFT JOIN t_business_channel AS bc ON bc.channel_id = fr.channel_id"
+        " LEFT JOIN t_calendar_change AS cc ON cc.calendar_key = coalesce(bc.channel_id, '')"
+        " AND fr.start_at IS NOT NULL AND fr.end_at >= cc.from_at"
+        " AND (cc.to_at IS NULL OR fr.start_at < cc.to_at)"
+        " WHERE (fr.calendar_key <> coalesce(bc.channel_id, '') OR cc.calendar_key IS NOT NULL)"
+        " AND fr.conversation_id NOT IN (SELECT id FROM t_conversation)"
+    )
+    run("DROP TABLE t_business_channel")
+    run("DROP TABLE t_calendar_change")
+
+
+def calendar_changes(
+    seen: list[CalendarVersion], now: list[CalendarVersion]
+) -> dict[str, list[tuple[int, int | None]]]:
+    """Per calendar key of `now`, the spans `[from, to)` (epoch ms; `to` None: on)
+    in which its calendar under `now` is not the one under `seen`; keys whose
+    calendar never differs are left out.
+
+    Calendars in force change only at a version's `at`, so the calendars are
+    compared from each of those instants to the next. A key's calendar is what
+    its business time depends on (zone, week, holidays; None for 24x7), not
+    which version carries it.
+    """
+    keys = [DEFAULT_KEY, *sorted({c for v in now if v.channel_ids for c in v.channel_ids})]
+    instants = sorted({v.at_ms for v in (*seen, *now)})
+    out: dict[str, list[tuple[int, int | None]]] = {}
+    for at, until in zip(instants, [*instants[1:], None], strict=True):
+        before, after = _in_force(seen, at), _in_force(now, at)
+        for key in keys:
+            if _calendar(choose(before, key)) == _calendar(choose(after, key)):
+                continue
+            spans = out.setdefault(key, [])
+            if spans and spans[-1][1] == at:  # continues the span before
+                spans[-1] = (spans[-1][0], until)
+            else:
+                spans.append((at, until))
+    return out
+
+
+def _in_force(versions: list[CalendarVersion], at_ms: int) -> list[CalendarVersion]:
+    """Each calendar's latest version at `at_ms` (as `business_hours.key_intervals` orders them)."""
+    latest: dict[str, CalendarVersion] = {}
+    for v in sorted(versions, key=lambda v: (v.at_ms, v.record_id)):
+        if v.at_ms <= at_ms:
+            latest[v.calendar_id] = v
+    return list(latest.values())
+
+
+def _calendar(v: CalendarVersion | None) -> object:
+    return None if v is None else (v.zone, v.weekly, v.holidays)
 
 
 # How far back the agents' locks are first looked for, before the whole stream.

@@ -187,10 +187,14 @@ def clock(
 # ---------------------------------------------------------------- the facts
 
 
-def _read_versions(con: duckdb.DuckDBPyConnection) -> list[CalendarVersion]:
+def read_versions(
+    con: duckdb.DuckDBPyConnection, source: str = "s_business_hours"
+) -> list[CalendarVersion]:
+    """The calendar versions of `source` (the visible ones; the kept facts' planner
+    reads those it saw before a batch too)."""
     rows = con.execute(
         "SELECT record_id, cx_ms(TIMESTAMP '1970-01-01 00:00:00', \"at\"), calendar_id, timezone,"
-        ' weekly, holidays, channel_ids FROM s_business_hours ORDER BY "at", record_id'
+        f' weekly, holidays, channel_ids FROM {source} ORDER BY "at", record_id'
     ).fetchall()
     out = []
     for rid, at_ms, cal, tz, weekly, holidays, channels in rows:
@@ -253,7 +257,7 @@ _LOADS = {
 
 
 def build_business_hours(con: duckdb.DuckDBPyConnection, ctx: FactContext) -> None:
-    versions = _read_versions(con)
+    versions = read_versions(con)
     named = sorted({c for v in versions if v.channel_ids for c in v.channel_ids})
     span = data_span(con)
     per_key = key_intervals(versions, [DEFAULT_KEY, *named], span) if span else {}
