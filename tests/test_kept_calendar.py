@@ -1,12 +1,14 @@
 """A `business_hours` version refreshes the kept facts in place (issue 18).
 
-It touches the conversations whose first response it may change: those of the
-channels whose calendar it changes, whose first response spans a time it
-changed; and every conversation of a channel it gives a calendar of its own
-(their `calendar_key`). Each case checks the touched conversations against
-that, checks that every first response whose business time or key did change
-is among them, and compares the refreshed kept facts with a whole build and
-the exports with those of a store built in one go.
+It touches the conversations whose first response it may change: those whose
+first response spans a time in which their channel's calendar changed (the
+calendar a channel follows: the one naming it, else the default). A channel
+switching calendars is such a change, found through the calendar it follows
+before and now (falling back to the default when none names it); a switch to
+a calendar with the same business time touches nothing. Each case checks the
+touched conversations against that, checks that every first response that
+did change is among them, and compares the refreshed kept facts with a whole
+build and the exports with those of a store built in one go.
 """
 
 from __future__ import annotations
@@ -38,28 +40,41 @@ WEEKLY = {"mon": [["10:00", "11:00"]], "thu": [["12:00", "13:00"]]}
 DEFAULT_CHANNELS = {"ch-wa-sac", "ch-wa-vendas", "ch-web", "ch-sms"}  # ch-wa-norte has its own
 
 
+def _stored(calendar: str) -> list[Record]:
+    """The simulated versions of `calendar`, calendar edits left out."""
+    return [r for r in _simulated() if r.get("calendar_id") == calendar and not _calendar_edit(r)]
+
+
 def _version(calendar: str, at: str, **fields: Any) -> Record:
-    base = next(r for r in _simulated() if r.get("calendar_id") == calendar)
+    base = _stored(calendar)[0]
     return {**base, "id": f"new-{calendar}", "at": at, "weekly": WEEKLY, **fields}
 
 
+# ch-wa-sac (on the default) gets a calendar of its own whose versions are the
+# default's: its calendar never differs, whatever carries it.
+SAME_AS_DEFAULT = [
+    {**r, "id": f"new-{r['id']}", "calendar_id": "cal-a", "channel_ids": ["ch-wa-sac"]}
+    for r in _stored("cal-padrao")
+]
+
+
 def _first_responses(con: Connection) -> dict[str, tuple[Any, ...]]:
-    """conversation_id -> (channel_id, calendar_key, start_at, end_at, business_ms), kept."""
+    """conversation_id -> (channel_id, start_at, end_at, business_ms), kept."""
     schema = _schema(con)
     rows = con.execute(
-        "SELECT conversation_id, channel_id, calendar_key, start_at, end_at, business_ms"
+        "SELECT conversation_id, channel_id, start_at, end_at, business_ms"
         f" FROM {schema}.f_first_response"
     ).fetchall()
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
 def _kept_then(
-    con: Connection, tmp_path: Path, versions: list[Record]
+    con: Connection, tmp_path: Path, versions: list[Record], stored: tuple[Record, ...] = ()
 ) -> tuple[list[Record], dict[str, tuple[Any, ...]], kept_plan.Plan, set[str]]:
-    """The workspace stored and its kept facts built, then `versions` stored: the
-    records, the kept first responses, and the plan of the refresh with its
-    touched conversations."""
-    records = [r for r in _simulated() if not _calendar_edit(r)]
+    """The workspace (with `stored`) stored and its kept facts built, then
+    `versions` stored: the records, the kept first responses, and the plan of
+    the refresh with its touched conversations."""
+    records = [*(r for r in _simulated() if not _calendar_edit(r)), *stored]
     _ingest(con, tmp_path / "all.ndjson", records)
     kept.refresh(con, WS)
     before = _first_responses(con)
@@ -68,18 +83,36 @@ def _kept_then(
     return records, before, plan, touched
 
 
-# (versions, channels whose calendar changes from `since` on, channels now named)
+# (versions, channels whose calendar changes from `since` on)
 CASES = {
-    "one channel's calendar": ([_version("cal-email", EARLY)], {"ch-email"}, EARLY, set()),
-    "the default calendar": ([_version("cal-padrao", LATE)], DEFAULT_CHANNELS, LATE, set()),
-    # cal-a sorts before cal-email, so ch-email follows it; ch-web leaves the
-    # default (its first responses, all before, change their key only).
+    "one channel's calendar": ([_version("cal-email", EARLY)], {"ch-email"}, EARLY),
+    "the default calendar": ([_version("cal-padrao", LATE)], DEFAULT_CHANNELS, LATE),
+    # cal-a sorts before cal-email, so ch-email follows it; ch-web leaves the default.
     "channels switching calendars": (
         [_version("cal-email", LATE, calendar_id="cal-a", channel_ids=["ch-email", "ch-web"])],
         {"ch-email", "ch-web"},
         LATE,
-        {"ch-web"},
     ),
+    # Newly named: before, its key's calendar was the default (the fallback).
+    "a channel leaving the default": (
+        [_version("cal-email", EARLY, calendar_id="cal-a", channel_ids=["ch-wa-sac"])],
+        {"ch-wa-sac"},
+        EARLY,
+    ),
+    # No longer named: ch-tw falls back to the default; ch-ig and ch-fb keep theirs.
+    "a channel falling back to the default": (
+        [
+            _version(
+                "cal-social",
+                EARLY,
+                weekly=_stored("cal-social")[0]["weekly"],
+                channel_ids=["ch-ig", "ch-fb"],
+            )
+        ],
+        {"ch-tw"},
+        EARLY,
+    ),
+    "a switch to the same business time": (SAME_AS_DEFAULT, set(), EARLY),
 }
 
 
@@ -87,7 +120,7 @@ CASES = {
 def test_a_calendar_version_touches_the_conversations_of_its_channels(
     case: str, tmp_path: Path
 ) -> None:
-    versions, channels, since, named = CASES[case]
+    versions, channels, since = CASES[case]
     con = open_store(tmp_path / "store.duckdb")
     try:
         records, before, plan, touched = _kept_then(con, tmp_path, versions)
@@ -95,16 +128,17 @@ def test_a_calendar_version_touches_the_conversations_of_its_channels(
         from_at = dt.datetime.fromisoformat(since.replace("Z", "+00:00")).replace(tzinfo=None)
         expected = {
             cid
-            for cid, (channel, _, start, end, _) in before.items()
-            if channel in named or (channel in channels and start is not None and end >= from_at)
+            for cid, (channel, start, end, _) in before.items()
+            if channel in channels and start is not None and end >= from_at
         }
-        assert not plan.full and expected and touched == expected
-        assert plan.contacts == 0 and plan.agents == 0
+        assert bool(expected) == bool(channels)
+        assert not plan.full and touched == expected
+        assert plan.conversations == len(expected) and plan.contacts == 0 and plan.agents == 0
         found, built = kept.refresh(con, WS)
         assert built and found is not None and found.schema == schema
         after = _first_responses(con)
-        changed = {cid for cid, row in after.items() if before[cid][1:] != row[1:]}
-        assert changed and changed <= touched
+        changed = {cid for cid, row in after.items() if before[cid] != row}
+        assert changed <= touched and bool(changed) == bool(channels)
         _check_against_whole_build(con)
         from_kept = _files(con, tmp_path / "kept", use_kept=True)
     finally:
@@ -117,25 +151,37 @@ def test_a_calendar_version_touches_the_conversations_of_its_channels(
         whole.close()
 
 
+# ch-wa-sac named by a calendar of its own from LATE on, before the edit: a
+# key of its own, following the default until then.
+NAMED_LATER = (
+    _version("cal-email", LATE, id="new-cal-a", calendar_id="cal-a", channel_ids=["ch-wa-sac"]),
+)
+
+
+@pytest.mark.parametrize("stored", [(), NAMED_LATER], ids=["", "a channel named later"])
 def test_a_version_in_force_for_a_while_touches_the_first_responses_of_that_while(
-    tmp_path: Path,
+    stored: tuple[Record, ...], tmp_path: Path
 ) -> None:
     """A default-calendar version superseded by one already stored changes
-    business time between the two only."""
+    business time between the two only, for every channel following the
+    default then (one named by a calendar only later included)."""
     con = open_store(tmp_path / "store.duckdb")
     try:
-        _, before, plan, touched = _kept_then(con, tmp_path, [_version("cal-padrao", EARLY)])
+        _, before, plan, touched = _kept_then(
+            con, tmp_path, [_version("cal-padrao", EARLY)], stored
+        )
         assert not plan.full
         # The stored default version of 2024-05-02 03:00 UTC takes over (ch-wa-norte
-        # has its own calendar from 02:00 on).
+        # has its own calendar from 02:00 on; ch-wa-sac's own, from LATE, comes after).
         until = {c: dt.datetime(2024, 5, 2, 3) for c in DEFAULT_CHANNELS}
         until["ch-wa-norte"] = dt.datetime(2024, 5, 2, 2)
         assert touched == {
             cid
-            for cid, (channel, _, start, _, _) in before.items()
+            for cid, (channel, start, _, _) in before.items()
             if channel in until and start is not None and start < until[channel]
         }
         assert touched and len(touched) < len(before)
+        assert any(before[cid][0] == "ch-wa-sac" for cid in touched)
         kept.refresh(con, WS)
         _check_against_whole_build(con)
     finally:

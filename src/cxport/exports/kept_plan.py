@@ -36,10 +36,11 @@ names, or `''` for the others), the calendar followed in some spans of time
 compared by what business time depends on). A first response's business
 time is its key's calendar between its start and its end, so the touched
 conversations are read off the kept first responses: those whose span
-meets a changed span of their key, and those whose channel now has a key
-of its own (their `calendar_key` column changes). A version for one channel
-touches that channel's conversations only, from its `at` on; a
-default-calendar version, those of the channels following the default then.
+meets a changed span of their key. A version for one channel touches that
+channel's conversations only, from its `at` on; a default-calendar version,
+those of the channels following the default then; a channel switching
+calendars, those of the spans in which the calendar it follows (the default
+when none names it) differs.
 
 A batch touching more than a quarter of the conversations rebuilds
 everything (`Plan.full`): a full build costs no more.
@@ -231,10 +232,13 @@ def _calendar_reach(con: duckdb.DuckDBPyConnection, schema: str, new_hours: str)
     """Add to `t_conversation` the conversations whose first response the calendar
     versions `new_hours` may change, read off the kept first responses (`schema`).
 
-    A first response's business time is that of its calendar between its start
-    and its end: unchanged unless that span meets a time its key's calendar
-    changed; one without a start has none. A channel now named by some version
-    has a key of its own: its rows' `calendar_key` changes.
+    A first response's business time is that of its key's calendar between its
+    start and its end: unchanged unless that span meets a time in which that
+    calendar changed; one without a start has none. A channel a version now
+    names for the first time had the default's key before: its own key's
+    calendar then was the default too (`choose` falls back to it), so comparing
+    per key finds its switch, and a switch to a calendar with the same business
+    time touches nothing (the key is not kept).
     """
     seen = read_versions(
         con,
@@ -243,6 +247,8 @@ def _calendar_reach(con: duckdb.DuckDBPyConnection, schema: str, new_hours: str)
     )
     now = read_versions(con)
     changes = [(key, a, b) for key, spans in calendar_changes(seen, now).items() for a, b in spans]
+    if not changes:
+        return
     named = sorted({c for v in now if v.channel_ids for c in v.channel_ids})
     run = con.execute
     run(
@@ -261,10 +267,9 @@ def _calendar_reach(con: duckdb.DuckDBPyConnection, schema: str, new_hours: str)
         "INSERT INTO t_conversation SELECT DISTINCT fr.conversation_id"
         f" FROM {schema}.{FIRST_RESPONSE.name} AS fr"
         " LEFT JOIN t_business_channel AS bc ON bc.channel_id = fr.channel_id"
-        " LEFT JOIN t_calendar_change AS cc ON cc.calendar_key = coalesce(bc.channel_id, '')"
-        " AND fr.start_at IS NOT NULL AND fr.end_at >= cc.from_at"
-        " AND (cc.to_at IS NULL OR fr.start_at < cc.to_at)"
-        " WHERE (fr.calendar_key <> coalesce(bc.channel_id, '') OR cc.calendar_key IS NOT NULL)"
+        " JOIN t_calendar_change AS cc ON cc.calendar_key = coalesce(bc.channel_id, '')"
+        " AND fr.end_at >= cc.from_at AND (cc.to_at IS NULL OR fr.start_at < cc.to_at)"
+        " WHERE fr.start_at IS NOT NULL"
         " AND fr.conversation_id NOT IN (SELECT id FROM t_conversation)"
     )
     run("DROP TABLE t_business_channel")
@@ -281,7 +286,9 @@ def calendar_changes(
     Calendars in force change only at a version's `at`, so the calendars are
     compared from each of those instants to the next. A key's calendar is what
     its business time depends on (zone, week, holidays; None for 24x7), not
-    which version carries it.
+    which version carries it. `now` holds `seen`'s versions (records are only
+    added), so its keys are every key `seen` had; a key it adds followed the
+    default under `seen`, as `choose` finds.
     """
     keys = [DEFAULT_KEY, *sorted({c for v in now if v.channel_ids for c in v.channel_ids})]
     instants = sorted({v.at_ms for v in (*seen, *now)})

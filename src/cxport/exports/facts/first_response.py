@@ -1,16 +1,20 @@
 """First response time in business hours (`metrics.md`).
 
 `f_first_response`: one row per conversation with a human outbound message:
-conversation_id, channel_id, calendar_key, start_at (NULL when no inbound
-message comes before the end), end_at, end_record_id, end_message_id,
-end_agent_id, end_team_id, business_ms (NULL when start_at is).
+conversation_id, channel_id, start_at (NULL when no inbound message comes
+before the end), end_at, end_record_id, end_message_id, end_agent_id,
+end_team_id, business_ms (NULL when start_at is).
 
 - End: the conversation's first human outbound message (record order).
 - Start: the latest of the first inbound message, the latest reopening and
   the latest handover to NEW (`VA_HANDED_OVER_CONVERSATION`), each before
   the end. A status change at the end's instant comes after it (messages
   rank first), so "before" is `at < end_at` for status changes.
-- business_ms = B(end) − B(start), with B read from `f_business_clock`.
+- business_ms = B(end) − B(start), with B read from `f_business_clock` for
+  the channel's calendar key. The key is not kept: a row changes only when
+  its business time does (a channel moving to a calendar of its own with the
+  same hours changes nothing), which is what a calendar version's refresh
+  follows (`kept_plan._calendar_reach`).
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ spans AS (
     LEFT JOIN f_conversation_entity AS e ON e.conversation_id = ends.conversation_id
     LEFT JOIN f_business_channel AS bc ON bc.channel_id = e.channel_id
 )
-SELECT s.conversation_id, s.channel_id, s.calendar_key, s.start_at, s.end_at,
+SELECT s.conversation_id, s.channel_id, s.start_at, s.end_at,
        s.end_record_id, s.end_message_id, s.end_agent_id, s.end_team_id,
        {_B.format(c="ce", t="s.end_at")} - {_B.format(c="cs", t="s.start_at")} AS business_ms
 FROM spans AS s
