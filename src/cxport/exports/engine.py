@@ -14,6 +14,8 @@ implementation of each:
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -68,6 +70,17 @@ def create_sorted(con: duckdb.DuckDBPyConnection, table: str, query: str, order:
         con.execute(f"DROP TABLE IF EXISTS {staging}")
 
 
+@functools.cache
+def _formatter(tz: ZoneInfo) -> Callable[[pa.Array], pa.Array]:
+    """`cx_ts`'s Python path for `tz`: one function per zone, referenced here for
+    the life of the process (`install` says why)."""
+
+    def cx_ts(values: pa.Array) -> pa.Array:
+        return format_instants(values, tz)
+
+    return cx_ts
+
+
 def install(
     con: duckdb.DuckDBPyConnection,
     tz: ZoneInfo,
@@ -80,17 +93,22 @@ def install(
     in `window` (computed once per zone and window with `zoneinfo`, see
     `zones.offset_sql`), so no row goes through Python. Instants outside
     `window` (at most `zones.SQL_WINDOW`, 1970-2100) go to a Python
-    function, `cx_ts_<zone>`. DuckDB keeps Python functions in
-    the database's catalogue (not the cursor's) and calling one registered by
-    a cursor that has since closed crashes the process, so it is registered
-    once per zone on `base` (the long-lived connection `con` is a cursor of;
-    `con` itself when None).
+    function, `cx_ts_<zone>`, registered once per zone on `base` (the
+    connection `con` is a cursor of; `con` itself when None).
+
+    DuckDB keeps a Python function in the database's catalogue (every cursor
+    finds it) but only the registering connection references the Python
+    object: once that connection closes, a call from any other cursor jumps
+    to freed memory and the process dies (SIGSEGV). `base` is not always
+    long-lived (a service job's cursor closes when the job ends, while the
+    other runner's job keeps the database open and finds the function
+    registered), so the function is `_formatter`'s, alive as long as the
+    process. The call may come at planning, not only for rows outside
+    `window`: the optimizer folds it when a column's statistics make its
+    input constant (an all-NULL column of a temporary table).
     """
     for sql in MACROS:
         con.execute(sql)
-
-    def cx_ts(values: pa.Array) -> pa.Array:
-        return format_instants(values, tz)
 
     name = "cx_ts_" + str(tz.key or tz).encode().hex()
     target = base or con
@@ -100,7 +118,7 @@ def install(
         # Already registered (for the same zone) when this raises.
         target.create_function(
             name,
-            cx_ts,
+            _formatter(tz),
             [sqltypes.TIMESTAMP],  # constants: `duckdb.sqltype` parses (18 ms the first time)
             sqltypes.VARCHAR,
             type=PythonUDFType.ARROW,
