@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -55,19 +56,39 @@ def create_sorted(con: duckdb.DuckDBPyConnection, table: str, query: str, order:
     In DuckDB 2.0 a sort fed by hash joins in the same pipeline does not spill,
     nor does a COPY whose query ends in a sort (issue 23), so a query ending in
     its ORDER BY fails once its rows outgrow the limit.
+
+    Safe on cursors of one database at once (two job runners): the staging
+    table's name is this call's own, and no setting of the database changes.
+    `preserve_insertion_order` is the database's: a `SET` of it on one cursor
+    holds for all, and a COPY another cursor plans meanwhile writes its sorted
+    rows out of order. So it is off for this cursor only (`SET SESSION`).
     """
-    staging = "cx_unsorted_" + table.replace(".", "_")
-    # No order to keep, so no buffering to keep it.
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {staging} AS {query}")
-    finally:
-        con.execute("RESET preserve_insertion_order")
-    try:
+    staging = f"cx_unsorted_{uuid.uuid4().hex}"
+    with run_after(con, f"DROP TABLE IF EXISTS {staging}"):
+        # No order to keep, so no buffering to keep it.
+        con.execute("SET SESSION preserve_insertion_order = false")
+        with run_after(con, "RESET SESSION preserve_insertion_order"):
+            con.execute(f"CREATE TEMP TABLE {staging} AS {query}")
         kind = "TABLE" if "." in table else "TEMP TABLE"
         con.execute(f"CREATE OR REPLACE {kind} {table} AS SELECT * FROM {staging} ORDER BY {order}")
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {staging}")
+
+
+@contextlib.contextmanager
+def run_after(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[None]:
+    """Execute `sql` (a clean-up) on `con` when the block ends, however it ends.
+
+    If the block raised, its error is the one that propagates: in a transaction
+    (an export's, `runner.py`) a failed statement aborts it, and DuckDB then
+    refuses `sql` until the owner rolls back, which also undoes what `sql`
+    would have cleaned up.
+    """
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute(sql)
+        raise
+    con.execute(sql)
 
 
 @functools.cache

@@ -9,7 +9,9 @@ chosen alone. Parquet: the same columns and rows, typed (instants as UTC
 TIMESTAMPTZ, durations as integer seconds). Files are streamed by DuckDB's
 COPY to a temporary name beside the target and renamed when complete.
 
-The rows' order is the export's `order` (data, apart from its SQL).
+The rows' order is the export's `order` (data, apart from its SQL). They are
+sorted apart from the query and from the COPY (`engine.create_sorted`), so
+that every step spills to disk past the memory limit (issue 23).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from cxport.exports.catalogue import ColType, Column
+from cxport.exports.engine import create_sorted, run_after
 
 BOM = "\ufeff".encode()
 
@@ -152,11 +156,20 @@ def write(
 
     Returns (rows, bytes). The file appears only when complete.
     """
-    # One COPY of the sorted rows. Sorting them into a temporary table first
-    # (`engine.create_sorted`, as the kept facts' build does) spills where this
-    # does not, but two job runners doing it at once crashed DuckDB 2.0.1
-    # (SIGSEGV; docs/decisions.md, "Memory"), so exports do not, for now.
-    select = select_for(columns, f"SELECT * FROM ({query}) AS rows_ ORDER BY {order}", spec)
+    # Sorted into a temporary table of this call's own (cursors of one store
+    # write at once), then copied: a COPY whose query ends in its ORDER BY keeps
+    # the sorted run in memory in DuckDB 2.0.1, and fails past the limit. The
+    # COPY keeps the table's order because `preserve_insertion_order` stays on
+    # (nothing sets it but `create_sorted`, for its own cursor).
+    sorted_rows = f"cx_export_{uuid.uuid4().hex}"
+    with run_after(con, f"DROP TABLE IF EXISTS {sorted_rows}"):
+        create_sorted(con, sorted_rows, query, order)
+        return _copy(con, select_for(columns, f"SELECT * FROM {sorted_rows}", spec), spec, output)
+
+
+def _copy(
+    con: duckdb.DuckDBPyConnection, select: str, spec: FileSpec, output: str | Path
+) -> tuple[int, int]:
     to_stdout = str(output) == "-"
     target_dir = Path(tempfile.gettempdir()) if to_stdout else Path(output).resolve().parent
     target_dir.mkdir(parents=True, exist_ok=True)
