@@ -113,6 +113,7 @@ def _run_group(
     progress: Progress | None = None,
     on_cursor: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     on_result: Callable[[ExportResult], None] | None = None,
+    refresh: bool = True,
 ) -> list[ExportResult]:
     """Exports that share `shared`'s snapshot and request tables, on one cursor.
 
@@ -125,7 +126,7 @@ def _run_group(
     """
     definitions = [export_def(request.export) for request, _ in jobs]
     names = [f for d in definitions for f in d.facts]
-    if use_kept and scope is None and kept.writable(store):
+    if refresh and use_kept and scope is None and kept.writable(store):
         kept.refresh(store, shared.workspace, for_as_of=as_of)  # brought up to date if stale
     results = []
     con = store.cursor()  # its own temporary views and helpers, and its own transaction
@@ -175,18 +176,24 @@ def run_export(
     use_kept: bool = True,
     progress: Progress | None = None,
     on_cursor: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    refresh: bool = True,
 ) -> ExportResult:
     """Compute `request` on the store and write it to `output` (`-`: stdout).
 
     Kept facts are read when current for the request (`kept.py`; not with
     `use_kept` False); the others are computed only for the conversations the
-    export can show (its scope).
+    export can show (its scope). An export of every conversation (no scope)
+    first brings stale kept facts up to date on a store open for writing,
+    unless `refresh` is False: a job of the service never writes (it may read
+    through the connection an ingest is writing with, `store_access.py`, and
+    that ingest refreshes them itself).
     """
     scope = export_def(request.export).scope
     as_of = request.as_of_utc(now)
     return _run_group(
-        store, request, as_of, [(request, output)], scope, use_kept, progress, on_cursor
-    )[0]
+        store, request, as_of, [(request, output)], scope, use_kept, progress, on_cursor,
+        refresh=refresh,
+    )[0]  # fmt: skip
 
 
 def _shared_key(request: ExportRequest) -> ExportRequest:

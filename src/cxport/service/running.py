@@ -65,7 +65,10 @@ class JobRunning(ExportRequests):
         final = folder / f"{job.id}.{attempt}.{ext}"
         try:
             with self.store.read() as con:
-                result = run_export(con, request, part, progress=progress, on_cursor=on_cursor)
+                # Never writes: it may read through the connection of an ingest.
+                result = run_export(
+                    con, request, part, progress=progress, on_cursor=on_cursor, refresh=False
+                )
             digest = _sha256(part)
             os.replace(part, final)
         except BaseException:
