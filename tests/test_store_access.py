@@ -258,3 +258,38 @@ def test_a_service_job_reading_through_an_ingest_s_connection_writes_nothing(
             kept.refresh(con, "default")  # the ingest's own refresh, no conflict
     finally:
         service.close()
+
+
+def test_a_job_starting_during_the_refresh_of_a_batch_waits_for_it(tmp_path: Path) -> None:
+    """Between a batch's commit and the end of its kept facts' refresh, a job would
+    find them stale and compute its facts from the records: it waits for the
+    refresh instead, and reads the refreshed ones."""
+    from cxport.exports import kept
+    from cxport.ingest import ingest_files
+
+    db = simulated_store(tmp_path, seed=2, conversations=40, start=dt.date(2024, 6, 1), days=3)
+    access = StoreAccess(db)
+    with access.write() as con:
+        kept.refresh(con, "default")
+    refreshing = threading.Event()
+
+    def ingest() -> None:
+        with access.write() as con:
+            ingest_files(con, [str(_records(tmp_path / "e.ndjson", 2, "e"))])
+            with access.refreshing():
+                refreshing.set()
+                time.sleep(1.0)
+                kept.refresh(con, "default")
+
+    writer = threading.Thread(target=ingest)
+    writer.start()
+    try:
+        assert refreshing.wait(30)
+        start = time.monotonic()
+        with access.read() as con:
+            waited = time.monotonic() - start
+            found = kept.current(con, "default", dt.datetime(2100, 1, 1))
+    finally:
+        writer.join()
+    assert waited >= 0.5, "the job started on stale kept facts"
+    assert found is not None

@@ -51,7 +51,8 @@ def ingest(
                 raise
             if not facts:
                 return summary, None
-            return summary, around_facts(lambda: refresh(con, workspace))
+            with store.refreshing():
+                return summary, around_facts(lambda: refresh(con, workspace))
     finally:
         if empty:
             for suffix in ("", ".wal", ".lock", ".lock.w"):

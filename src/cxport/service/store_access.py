@@ -20,8 +20,12 @@ sees the version before the batch's commit or the one after, never half; the
 connection stays open for writing until its last reader ends. A job joins it
 only while no other process waits for the store; otherwise it waits for the
 connection to be given up and opens the store read-only again, so that other
-processes get their turn. An ingest waits only for read-only readers (it
-cannot open the file for writing while they hold it) and for another ingest.
+processes get their turn. While the writer refreshes the kept facts of the
+batch it stored (`refreshing`, about half a second at 1 M conversations), a
+job that starts waits for it: it would find them stale and compute its facts
+from the records, several times slower. A job never writes (`runner.py`,
+`refresh=False`). An ingest waits only for read-only readers (it cannot open
+the file for writing while they hold it) and for another ingest.
 
 A job or an ingest waits its turn; it never fails on DuckDB's own file lock.
 """
@@ -56,6 +60,7 @@ class StoreAccess:
         self._writers_waiting = 0
         self._con: Connection | None = None
         self._writable = False  # `_con` is open for writing: readers join it
+        self._refreshing = False  # the writer refreshes the kept facts: readers wait
         self._lock_fd: int | None = None
         self.abort = threading.Event()  # set: every wait for the store gives up at once
 
@@ -116,7 +121,26 @@ class StoreAccess:
 
     def _joinable(self) -> bool:
         """A reader may join this process's connection open for writing."""
-        return self._con is not None and self._writable and not self._others_waiting()
+        return (
+            self._con is not None
+            and self._writable
+            and not self._refreshing
+            and not self._others_waiting()
+        )
+
+    @contextmanager
+    def refreshing(self) -> Iterator[None]:
+        """The writer refreshes the kept facts of the batch it stored: a job starting now
+        would find them stale and compute its facts from the records (several times
+        slower than the refresh), so jobs wait for the refresh to end instead."""
+        with self._cond:
+            self._refreshing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._refreshing = False
+                self._cond.notify_all()
 
     def _ensure_exists(self) -> None:
         if not self.path.exists():
