@@ -55,7 +55,7 @@ def ingest(
                 return summary, around_facts(lambda: refresh(con, workspace))
     finally:
         if empty:
-            for suffix in ("", ".wal", ".lock", ".lock.w"):
+            for suffix in ("", ".wal", ".lock", ".lock.w", ".lock.q"):
                 Path(f"{store.path}{suffix}").unlink(missing_ok=True)
 
 
