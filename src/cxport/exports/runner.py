@@ -120,9 +120,11 @@ def _run_group(
     With kept facts current for the request, the scope is computed only if a
     fact still computed reads it: the kept ones cover every conversation.
 
-    Everything the exports read, they read in one transaction: the version of
-    the store it began on, even if a batch is stored and the kept facts
-    refreshed meanwhile (on another cursor of the same database).
+    An export reads in one transaction: the version of the store it began on,
+    even if a batch is stored and the kept facts refreshed meanwhile (on
+    another cursor of the same database). Several exports commit after each
+    file (see below), so they are of one version as long as nothing writes
+    the store meanwhile, as `cxport export all`'s read turn ensures.
     """
     definitions = [export_def(request.export) for request, _ in jobs]
     names = [f for d in definitions for f in d.facts]
@@ -162,7 +164,12 @@ def _run_group(
             results.append(result)
             if on_result is not None:
                 on_result(result)  # e.g. a progress line per file
-        con.execute("COMMIT")  # wrote nothing but temporary objects
+            # A temporary table dropped in a transaction keeps its space until the
+            # commit: commit after each file, or a group's sorted rows pile up
+            # (at 10 M conversations `export all` filled the disk with them).
+            con.execute("COMMIT")
+            if len(results) < len(jobs):
+                con.execute("BEGIN TRANSACTION")
     finally:
         con.close()  # rolls back what is left of the transaction
     return results
