@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 
-from cxport.service.store_access import StoreAccess
+from cxport.service.store_access import LOCK_FILES, StoreAccess
 from cxport.store import Connection
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def ingest(
                 return summary, around_facts(lambda: refresh(con, workspace))
     finally:
         if empty:
-            for suffix in ("", ".wal", ".lock", ".lock.w", ".lock.q"):
+            for suffix in ("", ".wal", *LOCK_FILES):
                 Path(f"{store.path}{suffix}").unlink(missing_ok=True)
 
 

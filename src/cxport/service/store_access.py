@@ -44,6 +44,10 @@ from cxport.errors import CxportError
 from cxport.limits import Limits
 from cxport.store import Connection, open_store
 
+# The lock files beside the store (above), by suffix.
+LOCK, INTENT, QUEUE = ".lock", ".lock.w", ".lock.q"
+LOCK_FILES = (LOCK, INTENT, QUEUE)
+
 
 class StoreBusy(CxportError):
     """The store stayed held by another process longer than the wait allowed."""
@@ -88,7 +92,7 @@ class StoreAccess:
 
     def _pass_writers(self, wait: float | None) -> None:
         """Wait while another process's ingest waits or writes."""
-        fd = self._open_lock(".lock.w")
+        fd = self._open_lock(INTENT)
         try:
             self._flock(fd, fcntl.LOCK_SH, wait)
         finally:
@@ -96,8 +100,8 @@ class StoreAccess:
 
     def _take(self, mode: int, wait: float | None = None) -> int:
         """`PATH.lock` in `mode`, saying meanwhile (`PATH.lock.q`) that this process waits."""
-        queue = self._open_lock(".lock.q")
-        fd = self._open_lock(".lock")
+        queue = self._open_lock(QUEUE)
+        fd = self._open_lock(LOCK)
         try:
             fcntl.flock(queue, fcntl.LOCK_SH)  # never held exclusively but for a glance
             self._flock(fd, mode, wait)
@@ -110,7 +114,7 @@ class StoreAccess:
 
     def _others_waiting(self) -> bool:
         """Whether another process waits for the store (holds `PATH.lock.q`)."""
-        queue = self._open_lock(".lock.q")
+        queue = self._open_lock(QUEUE)
         try:
             fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -217,7 +221,7 @@ class StoreAccess:
                 self._cond.notify_all()
 
     def _open_for_writing(self) -> None:
-        intent = self._open_lock(".lock.w")
+        intent = self._open_lock(INTENT)
         try:
             self._flock(intent, fcntl.LOCK_EX)  # readers of other processes let it in
             fd = self._take(fcntl.LOCK_EX)
