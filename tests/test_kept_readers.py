@@ -137,6 +137,49 @@ def test_an_export_reads_the_version_it_began_on_while_a_batch_is_refreshed(
         con.close()
 
 
+def test_while_a_batch_is_stored_an_export_reads_the_version_before_it_from_kept_facts(
+    tmp_path: Path,
+) -> None:
+    """A batch committed, its kept facts not yet refreshed: an export told that a batch
+    is being stored (the service's jobs, `storing`) reads the version before it, kept
+    facts and records alike, byte for byte, instead of computing its facts from the
+    records; told nothing, it shows the batch (computed); after the refresh, the kept
+    facts show it."""
+    first, batch, _ = _parts()
+    con = open_store(tmp_path / "store.duckdb")
+    try:
+        _ingest(con, tmp_path / "first.ndjson", first)
+        kept.refresh(con, WS)
+        before = {}
+        for d in EXPORTS:
+            run_export(con, _request(d.name), tmp_path / f"before-{d.name}.csv")
+            before[d.name] = (tmp_path / f"before-{d.name}.csv").read_bytes()
+        _ingest(con, tmp_path / "batch.ndjson", batch)
+        assert kept.current(con, WS, AS_OF.replace(tzinfo=None)) is None  # stale
+
+        changed = set()
+        for d in EXPORTS:
+            during, computed = tmp_path / f"during-{d.name}.csv", tmp_path / f"now-{d.name}.csv"
+            read = run_export(con, _request(d.name), during, refresh=False, storing=lambda: True)
+            assert read.kept, f"{d.name}: computed its facts instead of reading the kept ones"
+            assert during.read_bytes() == before[d.name], f"{d.name}: not the version before"
+            shown = run_export(
+                con, _request(d.name), computed, refresh=False, storing=lambda: False
+            )
+            assert not shown.kept
+            if computed.read_bytes() != before[d.name]:
+                changed.add(d.name)
+        assert {"messages", "resolved-conversations", "teams"} <= changed, changed
+
+        kept.refresh(con, WS)
+        for name in changed:
+            out = tmp_path / f"after-{name}.csv"
+            assert run_export(con, _request(name), out, refresh=False, storing=lambda: True).kept
+            assert out.read_bytes() == (tmp_path / f"now-{name}.csv").read_bytes(), name
+    finally:
+        con.close()
+
+
 _KILLED_IN_REFRESH = """
 import os, signal, sys
 from cxport.exports import kept

@@ -260,26 +260,39 @@ def test_a_service_job_reading_through_an_ingest_s_connection_writes_nothing(
         service.close()
 
 
-def test_a_job_starting_during_the_refresh_of_a_batch_waits_for_it(tmp_path: Path) -> None:
-    """Between a batch's commit and the end of its kept facts' refresh, a job would
-    find them stale and compute its facts from the records: it waits for the
-    refresh instead, and reads the refreshed ones."""
+def test_a_job_starting_during_the_refresh_of_a_batch_reads_the_version_before_it(
+    tmp_path: Path,
+) -> None:
+    """Between a batch's commit and the end of its kept facts' refresh, a job finds them
+    stale: it neither waits for the refresh nor computes its facts from the records,
+    but reads the version before the batch, from the kept facts."""
     from cxport.exports import kept
+    from cxport.exports.request import ExportRequest
+    from cxport.exports.runner import run_export
     from cxport.ingest import ingest_files
 
     db = simulated_store(tmp_path, seed=2, conversations=40, start=dt.date(2024, 6, 1), days=3)
     access = StoreAccess(db)
+    request = ExportRequest(
+        "resolved-conversations", dt.date(2024, 6, 1), dt.date(2024, 6, 4),
+        as_of=dt.datetime(2024, 6, 10, tzinfo=dt.UTC),
+    )  # fmt: skip
     with access.write() as con:
         kept.refresh(con, "default")
+        (channel,) = con.execute("SELECT channel_id FROM r_channel LIMIT 1").fetchone() or ("",)
+    with access.read() as con:
+        run_export(con, request, tmp_path / "before.csv", refresh=False)
+    renamed = tmp_path / "rename.ndjson"
+    renamed.write_text(json.dumps({"type": "channel", "id": "rename-1", "at": "2024-06-02T00:00:00Z",
+                                   "channel_id": channel, "medium": "sms", "name": "Renamed"}) + "\n")  # fmt: skip
     refreshing = threading.Event()
 
     def ingest() -> None:
-        with access.write() as con:
-            ingest_files(con, [str(_records(tmp_path / "e.ndjson", 2, "e"))])
-            with access.refreshing():
-                refreshing.set()
-                time.sleep(1.0)
-                kept.refresh(con, "default")
+        with access.write() as con, access.storing():
+            ingest_files(con, [str(renamed)])
+            refreshing.set()
+            time.sleep(1.5)
+            kept.refresh(con, "default")
 
     writer = threading.Thread(target=ingest)
     writer.start()
@@ -287,9 +300,15 @@ def test_a_job_starting_during_the_refresh_of_a_batch_waits_for_it(tmp_path: Pat
         assert refreshing.wait(30)
         start = time.monotonic()
         with access.read() as con:
-            waited = time.monotonic() - start
-            found = kept.current(con, "default", dt.datetime(2100, 1, 1))
+            during = run_export(
+                con, request, tmp_path / "during.csv", refresh=False, storing=access.storing_batch
+            )
+        took = time.monotonic() - start
     finally:
         writer.join()
-    assert waited >= 0.5, "the job started on stale kept facts"
-    assert found is not None
+    with access.read() as con:
+        after = run_export(con, request, tmp_path / "after.csv", refresh=False)
+    assert took < 1.0, "the job waited for the refresh"
+    assert during.kept
+    assert (tmp_path / "during.csv").read_bytes() == (tmp_path / "before.csv").read_bytes()
+    assert after.kept and b"Renamed" in (tmp_path / "after.csv").read_bytes()

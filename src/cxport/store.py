@@ -245,10 +245,12 @@ def to_utc_naive(t: dt.datetime) -> dt.datetime:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a workspace looked like at `as_of` (UTC, naive or aware)."""
+    """What a workspace looked like at `as_of` (UTC, naive or aware); with `through_batch`,
+    as its batches up to that one left it (a version read while later ones are stored)."""
 
     workspace: str
     as_of: dt.datetime
+    through_batch: int | None = None
 
     def define(
         self, con: Connection, prefix: str = "", types: Collection[str] | None = None
@@ -258,13 +260,16 @@ class Snapshot:
         as_of = self.as_of if self.as_of.tzinfo is None else to_utc_naive(self.as_of)
         ws = self.workspace.replace("'", "''")
         ts = as_of.isoformat(sep=" ", timespec="milliseconds")
+        batches = (
+            "" if self.through_batch is None else f" AND batch_id <= {int(self.through_batch)}"
+        )
         for rt in RECORD_TYPES:
             if types is not None and rt.name not in types:
                 continue
             cols = ", ".join(["record_id", '"at"', *(f'"{f.name}"' for f in rt.fields)])
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {prefix}s_{rt.name} AS SELECT {cols} FROM {rt.table}"
-                f" WHERE workspace = '{ws}' AND \"at\" <= TIMESTAMP '{ts}'"
+                f" WHERE workspace = '{ws}' AND \"at\" <= TIMESTAMP '{ts}'{batches}"
             )
             if rt.entity_key:
                 con.execute(

@@ -64,6 +64,7 @@ class Kept:
 
     schema: str
     horizon: dt.datetime  # naive UTC: the latest `at` of the workspace's records
+    batch_id: int  # the latest batch they saw
 
 
 def kept_facts() -> list[Fact]:
@@ -159,13 +160,24 @@ def _recorded(con: duckdb.DuckDBPyConnection, workspace: str) -> Kept | None:
     latest = _latest_batch(con, workspace)
     if latest is not None and latest > found.batch_id:
         return None
-    return Kept(found.schema, found.horizon)
+    return Kept(found.schema, found.horizon, found.batch_id)
 
 
 def current(con: duckdb.DuckDBPyConnection, workspace: str, as_of: dt.datetime) -> Kept | None:
     """The workspace's kept facts if an export at `as_of` (naive UTC) may read them."""
     found = _recorded(con, workspace)
     return found if found is not None and as_of >= found.horizon else None
+
+
+def version(con: duckdb.DuckDBPyConnection, workspace: str, as_of: dt.datetime) -> Kept | None:
+    """The workspace's kept facts even if batches landed since (their definitions the
+    program's, `as_of` not before their horizon): an export reading them reads the
+    store as of their batch (`Snapshot.through_batch`), the version before those
+    batches, while they are being stored and refreshed."""
+    found = _record(con, workspace)
+    if found is None or found.definitions != definitions_hash() or as_of < found.horizon:
+        return None
+    return Kept(found.schema, found.horizon, found.batch_id)
 
 
 def use(con: duckdb.DuckDBPyConnection, fact: Fact, kept: Kept) -> None:
@@ -269,7 +281,7 @@ def _update(
     except BaseException:
         cur.execute("ROLLBACK")
         raise
-    return Kept(previous.schema, horizon)
+    return Kept(previous.schema, horizon, batch_id)
 
 
 def _replace(cur: duckdb.DuckDBPyConnection, schema: str, ctx: FactContext, nothing: bool) -> bool:
@@ -337,7 +349,7 @@ def _build(
     except BaseException:
         cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         raise
-    return Kept(schema, horizon)
+    return Kept(schema, horizon, batch_id)
 
 
 def build_schema(

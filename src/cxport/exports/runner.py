@@ -93,9 +93,11 @@ def _define(
     ctx: FactContext,
     scope: str | None,
     types: Collection[str] | None,
+    through_batch: int | None = None,
 ) -> None:
-    """The snapshot views, request tables and scope views of `prepare`."""
-    Snapshot(request.workspace, ctx.as_of).define(con, types=types)
+    """The snapshot views, request tables and scope views of `prepare` (of the store as
+    its batches up to `through_batch` left it, when given)."""
+    Snapshot(request.workspace, ctx.as_of, through_batch).define(con, types=types)
     define_request(
         con, ctx.start, ctx.end, ctx.as_of, request.channels, request.scheduled,
         request.include_content,
@@ -114,6 +116,7 @@ def _run_group(
     on_cursor: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     on_result: Callable[[ExportResult], None] | None = None,
     refresh: bool = True,
+    storing: Callable[[], bool] | None = None,
 ) -> list[ExportResult]:
     """Exports that share `shared`'s snapshot and request tables, on one cursor.
 
@@ -138,6 +141,13 @@ def _run_group(
         ctx = _helpers(con, shared, as_of, store)
         con.execute("BEGIN TRANSACTION")
         found = kept.current(con, shared.workspace, as_of) if use_kept else None
+        through = None
+        if use_kept and found is None and storing is not None and storing():
+            # A batch is being stored and its kept facts refreshed: read the
+            # version before it, kept facts and records alike, instead of
+            # waiting for the refresh or computing the facts from the records.
+            found = kept.version(con, shared.workspace, as_of)
+            through = None if found is None else found.batch_id
         facts = fact_order(names, kept=found is not None)
         if found is not None and not any(f.reads_scope for f in facts if not f.keep):
             scope = None
@@ -145,7 +155,7 @@ def _run_group(
         types = types_read(facts, kept=found is not None)
         if types is not None:
             types |= snapshot_types([*(d.sql for d in definitions), scope])
-        _define(con, shared, ctx, scope, types)
+        _define(con, shared, ctx, scope, types, through)
         _step(progress, 0.1)
         define_facts(con, names, ctx, kept=found)
         _step(progress, 0.5)
@@ -184,6 +194,7 @@ def run_export(
     progress: Progress | None = None,
     on_cursor: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     refresh: bool = True,
+    storing: Callable[[], bool] | None = None,
 ) -> ExportResult:
     """Compute `request` on the store and write it to `output` (`-`: stdout).
 
@@ -193,13 +204,15 @@ def run_export(
     first brings stale kept facts up to date on a store open for writing,
     unless `refresh` is False: a job of the service never writes (it may read
     through the connection an ingest is writing with, `store_access.py`, and
-    that ingest refreshes them itself).
+    that ingest refreshes them itself). While `storing()` says a batch is being
+    stored and refreshed (asked once the export's transaction began), an export
+    finding the kept facts stale reads the version before that batch.
     """
     scope = export_def(request.export).scope
     as_of = request.as_of_utc(now)
     return _run_group(
         store, request, as_of, [(request, output)], scope, use_kept, progress, on_cursor,
-        refresh=refresh,
+        refresh=refresh, storing=storing,
     )[0]  # fmt: skip
 
 

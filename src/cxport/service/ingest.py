@@ -43,7 +43,7 @@ def ingest(
     new = not store.path.exists()
     empty = False
     try:
-        with store.write() as con:
+        with store.write() as con, store.storing():
             try:
                 summary = run(con)
             except BaseException:
@@ -51,8 +51,7 @@ def ingest(
                 raise
             if not facts:
                 return summary, None
-            with store.refreshing():
-                return summary, around_facts(lambda: refresh(con, workspace))
+            return summary, around_facts(lambda: refresh(con, workspace))
     finally:
         if empty:
             for suffix in ("", ".wal", *LOCK_FILES):

@@ -67,8 +67,9 @@ class JobRunning(ExportRequests):
             with self.store.read() as con:
                 # Never writes: it may read through the connection of an ingest.
                 result = run_export(
-                    con, request, part, progress=progress, on_cursor=on_cursor, refresh=False
-                )
+                    con, request, part, progress=progress, on_cursor=on_cursor, refresh=False,
+                    storing=self.store.storing_batch,
+                )  # fmt: skip
             digest = _sha256(part)
             os.replace(part, final)
         except BaseException:

@@ -20,12 +20,14 @@ sees the version before the batch's commit or the one after, never half; the
 connection stays open for writing until its last reader ends. A job joins it
 only while no other process waits for the store; otherwise it waits for the
 connection to be given up and opens the store read-only again, so that other
-processes get their turn. While the writer refreshes the kept facts of the
-batch it stored (`refreshing`, about half a second at 1 M conversations), a
-job that starts waits for it: it would find them stale and compute its facts
-from the records, several times slower. A job never writes (`runner.py`,
-`refresh=False`). An ingest waits only for read-only readers (it cannot open
-the file for writing while they hold it) and for another ingest.
+processes get their turn. Between a batch's commit and the end of its kept
+facts' refresh (about half a second at 1 M conversations), a job that starts
+finds them stale: it would compute its facts from the records, several times
+slower, so while the writer says it stores a batch (`storing`) the job reads
+the version before that batch, kept facts and records alike (`runner.py`). A
+job never writes (`runner.py`, `refresh=False`). An ingest waits only for
+read-only readers (it cannot open the file for writing while they hold it)
+and for another ingest.
 
 A job or an ingest waits its turn; it never fails on DuckDB's own file lock.
 """
@@ -64,7 +66,7 @@ class StoreAccess:
         self._writers_waiting = 0
         self._con: Connection | None = None
         self._writable = False  # `_con` is open for writing: readers join it
-        self._refreshing = False  # the writer refreshes the kept facts: readers wait
+        self._storing = False  # the writer stores a batch and refreshes its kept facts
         self._lock_fd: int | None = None
         self.abort = threading.Event()  # set: every wait for the store gives up at once
 
@@ -125,26 +127,23 @@ class StoreAccess:
 
     def _joinable(self) -> bool:
         """A reader may join this process's connection open for writing."""
-        return (
-            self._con is not None
-            and self._writable
-            and not self._refreshing
-            and not self._others_waiting()
-        )
+        return self._con is not None and self._writable and not self._others_waiting()
 
     @contextmanager
-    def refreshing(self) -> Iterator[None]:
-        """The writer refreshes the kept facts of the batch it stored: a job starting now
-        would find them stale and compute its facts from the records (several times
-        slower than the refresh), so jobs wait for the refresh to end instead."""
+    def storing(self) -> Iterator[None]:
+        """The writer stores a batch and refreshes its kept facts: a job finding them
+        stale meanwhile reads the version before the batch (`storing_batch`)."""
         with self._cond:
-            self._refreshing = True
+            self._storing = True
         try:
             yield
         finally:
             with self._cond:
-                self._refreshing = False
-                self._cond.notify_all()
+                self._storing = False
+
+    def storing_batch(self) -> bool:
+        """Whether a batch is being stored and its kept facts refreshed (`storing`)."""
+        return self._storing
 
     def _ensure_exists(self) -> None:
         if not self.path.exists():
