@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from cxport.engines import OnFile, Progress, Traits
+from cxport.engines import Engine, OnFile, Progress, Traits
 from cxport.exports import engine
 from cxport.exports.catalogue import Column
 from cxport.exports.engine import create_sorted
@@ -153,3 +153,8 @@ class DuckDBEngine:
             yield DuckDBSession(con, self.write)
         finally:
             con.close()  # rolls back what is left of the transaction
+
+
+def as_engine(store: duckdb.DuckDBPyConnection) -> Engine:
+    """The DuckDB engine over `store`, as an `Engine` (mypy holds it to the protocol)."""
+    return DuckDBEngine(store)
