@@ -1,7 +1,7 @@
 # One task file. `make` (= `make check`) runs exactly what CI runs.
 UV ?= $(shell command -v uv >/dev/null 2>&1 && echo uv || echo "python3 -m uv")
 
-.PHONY: check setup lint typecheck test bench-smoke demo bench fmt docs
+.PHONY: check setup lint typecheck test bench-smoke demo bench fmt docs reads
 
 check: setup lint typecheck test bench-smoke
 
@@ -38,3 +38,7 @@ demo:
 docs:
 	$(UV) run python -m cxport.exports.catalogue_doc --lang en > docs/exports.md
 	$(UV) run python -m cxport.exports.catalogue_doc --lang pt-BR > docs/exports.pt-BR.md
+
+# What each SQL text of the program reads, parsed ahead (src/cxport/exports/reads.py).
+reads:
+	$(UV) run python -c "from cxport.exports.reads import main; main()"

@@ -6,9 +6,9 @@ Runs each export the way `run_export` does (its scope included), on one
 store, but builds its derived facts one at a time and times each (a fact is
 built again by every export that needs it, as `run_export` does). Prints a Markdown table per
 export and a summary of the facts over all exports: what building each fact
-once would save. It builds the facts with `cxport.exports.facts`' own
-`fact_order` and `build_fact`; it is a diagnostic, not a benchmark: its
-times are single runs.
+once would save. It runs the steps of the export's plan (`cxport.exports.plan`,
+every fact computed) one at a time on the DuckDB engine; it is a diagnostic,
+not a benchmark: its times are single runs.
 """
 
 from __future__ import annotations
@@ -32,12 +32,11 @@ Timing = list[tuple[str, float]]
 
 def profile_export(store: object, name: str, out_dir: Path) -> Timing:
     """[(part, seconds)] of one export: prepare, each fact, write."""
+    from cxport.engines.duckdb import DuckDBEngine, define
     from cxport.exports import ExportRequest
-    from cxport.exports.facts import build_fact, fact_order
-    from cxport.exports.runner import export_def, prepare
-    from cxport.exports.writer import FileSpec, write
+    from cxport.exports.plan import plan
+    from cxport.exports.writer import write
 
-    definition = export_def(name)
     request = ExportRequest(
         export=name,
         date_from=dt.date.fromisoformat(REQUEST["from"]),
@@ -45,22 +44,22 @@ def profile_export(store: object, name: str, out_dir: Path) -> Timing:
         tz=REQUEST["tz"],
         as_of=dt.datetime.fromisoformat(REQUEST["as-of"]),
     )
+    computed = plan(request, request.as_of_utc(), None, out_dir / f"{name}.csv")
     parts: Timing = []
-    con = store.cursor()  # type: ignore[attr-defined]
-    try:
+    with DuckDBEngine(store).session(computed.helpers) as session:  # type: ignore[arg-type]
+        con = session.con
         with stopwatch() as t:
-            ctx = prepare(con, request, request.as_of_utc(), base=store, scope=definition.scope)
+            for step in computed.steps[: computed.prepared]:
+                define(con, step, computed.context)
         parts.append(("prepare (snapshot views, request, scope)", t[0]))
-        for fact in fact_order(definition.facts):
+        for step in computed.steps[computed.prepared :]:
             with stopwatch() as t:
-                build_fact(con, fact, ctx)
-            parts.append((fact.name, t[0]))
+                define(con, step, computed.context)
+            parts.append((step.name, t[0]))
+        (out,) = computed.outputs
         with stopwatch() as t:
-            out = out_dir / f"{name}.csv"
-            write(con, definition.columns, definition.sql, definition.order, FileSpec(), out)
+            write(con, out.columns, out.sql, out.order, out.spec, out.target)
         parts.append(("query and writer", t[0]))
-    finally:
-        con.close()
     return parts
 
 

@@ -257,26 +257,42 @@ class Snapshot:
     ) -> None:
         """Create the temporary `s_*` and `e_*` views of this snapshot on `con`:
         of the record types named in `types` (all when None)."""
+        for name, sql in self.views(prefix, types):
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
+    def views(
+        self, prefix: str = "", types: Collection[str] | None = None
+    ) -> list[tuple[str, str]]:
+        """The `s_*` and `e_*` views of this snapshot (name, SELECT), of the record
+        types named in `types` (all when None): the canonical tables' visible rows."""
         as_of = self.as_of if self.as_of.tzinfo is None else to_utc_naive(self.as_of)
         ws = self.workspace.replace("'", "''")
         ts = as_of.isoformat(sep=" ", timespec="milliseconds")
         batches = (
             "" if self.through_batch is None else f" AND batch_id <= {int(self.through_batch)}"
         )
+        out = []
         for rt in RECORD_TYPES:
             if types is not None and rt.name not in types:
                 continue
             cols = ", ".join(["record_id", '"at"', *(f'"{f.name}"' for f in rt.fields)])
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {prefix}s_{rt.name} AS SELECT {cols} FROM {rt.table}"
-                f" WHERE workspace = '{ws}' AND \"at\" <= TIMESTAMP '{ts}'{batches}"
+            out.append(
+                (
+                    f"{prefix}s_{rt.name}",
+                    f"SELECT {cols} FROM {rt.table}"
+                    f" WHERE workspace = '{ws}' AND \"at\" <= TIMESTAMP '{ts}'{batches}",
+                )
             )
             if rt.entity_key:
-                con.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {prefix}e_{rt.name} AS SELECT * FROM {prefix}s_{rt.name}"
-                    f" QUALIFY row_number() OVER (PARTITION BY {rt.entity_key}"
-                    ' ORDER BY "at" DESC, record_id DESC) = 1'
+                out.append(
+                    (
+                        f"{prefix}e_{rt.name}",
+                        f"SELECT * FROM {prefix}s_{rt.name}"
+                        f" QUALIFY row_number() OVER (PARTITION BY {rt.entity_key}"
+                        ' ORDER BY "at" DESC, record_id DESC) = 1',
+                    )
                 )
+        return out
 
 
 def record_counts(con: Connection, workspace: str | None = None) -> dict[str, int]:

@@ -9,8 +9,10 @@ do not depend on `as_of` either, save a few columns of the rows still open
 once per version of the store and kept in it; an export then reads them
 instead of computing them.
 
-- The facts kept are those with `Fact.keep`; `Fact.at_as_of` turns the kept
-  rows into the fact at the request's `as_of` (a projection, no sort).
+- The facts kept are those of `keep.KEEP` (data, beside no fact's
+  definition); `Keep.at_as_of` turns the kept rows into the fact at the
+  request's `as_of` (a projection, no sort). Whether an export reads a kept
+  copy or computes the fact is the planner's choice (`plan.py`).
 - They are built over the whole workspace, the `as_of` being the horizon,
   into a schema of their own (`kept_<n>`), and recorded in `kept_facts`
   (workspace, schema, the last batch id they saw, horizon, definitions hash);
@@ -39,17 +41,18 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from cxport.engines.duckdb import define
 from cxport.exports import engine, kept_plan
 from cxport.exports.defs import EXPORTS
 from cxport.exports.engine import create_sorted
 from cxport.exports.facts import (
-    Fact,
     FactContext,
-    build_fact,
     define_request,
     define_scope,
     fact_order,
 )
+from cxport.exports.keep import KEEP, Keep
+from cxport.exports.plan import fact_step
 from cxport.records import RECORD_TYPES
 from cxport.store import Snapshot
 
@@ -67,33 +70,36 @@ class Kept:
     batch_id: int  # the latest batch they saw
 
 
-def kept_facts() -> list[Fact]:
+def kept_facts() -> list[Keep]:
     """The kept facts some export reads, and what builds them, requirements first.
 
     A kept fact only another kept fact reads (the status changes behind the
     first response, say) is built, not stored: exports never read it.
     """
     order = fact_order(sorted(stored_facts()))
-    loose = [f.name for f in order if not f.keep]
+    loose = [f.name for f in order if f.name not in KEEP]
     if loose:  # a kept fact would read one computed for some request
         raise ValueError(f"kept facts require facts that are not kept: {', '.join(loose)}")
-    return order
+    return [KEEP[f.name] for f in order]
 
 
 @functools.cache  # the definitions are the program's: fixed while it runs
 def stored_facts() -> frozenset[str]:
     """The names of the kept facts some export reads: those stored."""
-    return frozenset(f.name for d in EXPORTS for f in fact_order(d.facts, kept=True) if f.keep)
+    return frozenset(
+        f.name for d in EXPORTS for f in fact_order(d.facts, kept=True) if f.name in KEEP
+    )
 
 
 @functools.cache
 def definitions_hash() -> str:
     """What the kept copies were built from: the kept facts' definitions."""
     h = hashlib.sha256(f"format {KEPT_FORMAT}".encode())
-    for fact in kept_facts():
-        build = fact.build.__qualname__ if fact.build is not None else ""
-        parts = (fact.name, fact.sql or "", build, fact.at_as_of or "", fact.kept_order or "")
-        for part in (*parts, fact.touched_sql or "", *fact.reads_whole):
+    for keep in kept_facts():
+        fact = keep.fact
+        build = fact.rows.__qualname__ if fact.rows is not None else ""
+        parts = (fact.name, fact.sql or "", build, keep.at_as_of or "", keep.order or "")
+        for part in (*parts, *fact.texts()[1:], keep.touched_sql or "", *keep.reads_whole):
             h.update(b"\0" + part.encode())
     return h.hexdigest()[:16]
 
@@ -178,13 +184,6 @@ def version(con: duckdb.DuckDBPyConnection, workspace: str, as_of: dt.datetime) 
     if found is None or found.definitions != definitions_hash() or as_of < found.horizon:
         return None
     return Kept(found.schema, found.horizon, found.batch_id)
-
-
-def use(con: duckdb.DuckDBPyConnection, fact: Fact, kept: Kept) -> None:
-    """Define `fact` on `con` from its kept copy, at the request's `as_of` (the `req` table)."""
-    table = f"{kept.schema}.{fact.name}"
-    sql = fact.at_as_of.format(kept=table) if fact.at_as_of else f"SELECT * FROM {table}"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS {sql}")
 
 
 def refresh(
@@ -292,33 +291,34 @@ def _replace(cur: duckdb.DuckDBPyConnection, schema: str, ctx: FactContext, noth
     stored = stored_facts()
     # A fact read beyond its touched rows by a later one stays a table of its
     # own (`kd_`) under a view that the reader widens; the others are the table.
-    widened = {dep for fact in kept_facts() for dep in fact.reads_whole}
+    widened = {dep for keep in kept_facts() for dep in keep.reads_whole}
     kept_plan.define_touched_scope(cur)
-    for fact in kept_facts():
-        if fact.build is not None:  # built in Python: whole, over the touched scope
-            build_fact(cur, fact, ctx)
+    for keep in kept_facts():
+        fact = keep.fact
+        if fact.rows is not None:  # built in Python: whole, over the touched scope
+            define(cur, fact_step(fact), ctx)
             continue
-        touched = fact.touched_sql
+        touched = keep.touched_sql
         if fact.sql is None or touched is None:
             return False  # not refreshable by parts: whole
-        for dep in fact.reads_whole:  # its rows: the kept ones not touched, and the new
+        for dep in keep.reads_whole:  # its rows: the kept ones not touched, and the new
             cur.execute(
                 f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM {schema}.{dep}"
-                f" WHERE {touched} AND NOT coalesce({_registry_fact(dep).touched_sql}, false)"
+                f" WHERE {touched} AND NOT coalesce({KEEP[dep].touched_sql}, false)"
                 f" UNION ALL SELECT * FROM kd_{dep}"
             )
         rows = f"kd_{fact.name}" if fact.name in widened else fact.name
         cur.execute(
             f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT * FROM ({fact.sql}) AS rows_ WHERE {touched}"
         )
-        for dep in fact.reads_whole:  # back to the touched rows for the facts after
+        for dep in keep.reads_whole:  # back to the touched rows for the facts after
             cur.execute(f"CREATE OR REPLACE TEMP VIEW {dep} AS SELECT * FROM kd_{dep}")
         if fact.name in widened:
             cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM {rows}")
         if fact.name in stored:
             table = f"{schema}.{fact.name}"
-            cur.execute(_delete_sql(table, fact.touched_any))
-            order = f" ORDER BY {fact.kept_order}" if fact.kept_order else ""
+            cur.execute(_delete_sql(table, keep.touched_any))
+            order = f" ORDER BY {keep.order}" if keep.order else ""
             cur.execute(f"INSERT INTO {table} SELECT * FROM {rows}{order}")
     return True
 
@@ -330,10 +330,6 @@ def _delete_sql(table: str, touched: tuple[str, ...]) -> str:
         return f"DELETE FROM {table} WHERE {touched[0]}"
     each = " UNION ALL ".join(f"SELECT rowid FROM {table} WHERE {c}" for c in touched)
     return f"DELETE FROM {table} WHERE rowid IN ({each})"
-
-
-def _registry_fact(name: str) -> Fact:
-    return next(f for f in kept_facts() if f.name == name)
 
 
 def _build(
@@ -371,16 +367,17 @@ def build_schema(
     # Built straight into the new schema, which nothing reads until the swap.
     cur.execute(f"CREATE SCHEMA {schema}")
     try:
-        for fact in kept_facts():
+        for keep in kept_facts():
+            fact = keep.fact
             table = f"{schema}.{fact.name}"
             if fact.name in stored and fact.sql is not None:
-                if fact.kept_order:
-                    create_sorted(cur, table, fact.sql, fact.kept_order)
+                if keep.order:
+                    create_sorted(cur, table, fact.sql, keep.order)
                 else:
                     cur.execute(f"CREATE TABLE {table} AS {fact.sql}")
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM {table}")
                 continue
-            build_fact(cur, fact, ctx)
+            define(cur, fact_step(fact), ctx)
             if fact.name in stored:  # built in Python: store its table
                 cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {fact.name}")
     except BaseException:

@@ -53,14 +53,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from cxport.exports.facts import (
-    BY_CONVERSATION,
-    BY_MESSAGE,
-    TOUCHED_CONTACT,
-    TOUCHED_CONTACT_CONVERSATION,
-    TOUCHED_CONVERSATION,
-    TOUCHED_MESSAGE,
-)
+from cxport.exports.facts import BY_CONVERSATION, BY_MESSAGE
 from cxport.exports.facts.business_hours import (
     DEFAULT_KEY,
     CalendarVersion,
@@ -69,6 +62,22 @@ from cxport.exports.facts.business_hours import (
 )
 from cxport.exports.facts.first_response import FIRST_RESPONSE
 from cxport.records import RECORD_TYPES
+
+# What a batch touched: tables of ids (`id`), and the conditions on a kept
+# fact's rows naming them (`keep.KEEP`).
+TOUCHED_CONVERSATION = "conversation_id IN (SELECT id FROM t_conversation)"
+TOUCHED_MESSAGE = "message_id IN (SELECT id FROM t_message)"
+TOUCHED_CONTACT = "contact_profile_id IN (SELECT id FROM t_contact)"
+TOUCHED_AGENT = "agent_id IN (SELECT id FROM t_agent)"
+# The touched conversations and every conversation of a touched contact (whose
+# message span reads them all): their entities and messages are read.
+TOUCHED_CONTACT_CONVERSATION = "conversation_id IN (SELECT id FROM t_contact_conversation)"
+# A tag's row follows its message (the message may arrive after the tag, or
+# never); every other row its conversation (`kind` is never null).
+TOUCHED_BY_KIND = (
+    f"kind = 'tag' AND {TOUCHED_MESSAGE}",
+    f"kind <> 'tag' AND {TOUCHED_CONVERSATION}",
+)
 
 # Past this share of the conversations, a full build costs no more.
 WIDE_SHARE = 0.25

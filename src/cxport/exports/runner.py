@@ -1,4 +1,4 @@
-"""Run one export request against the store: snapshot, facts, query, file."""
+"""Run export requests against the store: plan (`plan.py`), then execute (`cxport.engines`)."""
 
 from __future__ import annotations
 
@@ -10,23 +10,15 @@ from pathlib import Path
 
 import duckdb
 
+from cxport.engines.duckdb import DuckDBEngine, define
 from cxport.errors import UsageError
 from cxport.exports import engine, kept
 from cxport.exports.catalogue import ExportDef
 from cxport.exports.defs import BY_NAME
-from cxport.exports.facts import (
-    FactContext,
-    define_facts,
-    define_request,
-    define_scope,
-    fact_order,
-    snapshot_types,
-    types_read,
-)
+from cxport.exports.facts import FactContext
+from cxport.exports.plan import Output, helpers, plan_group, prepare_steps
 from cxport.exports.request import ExportRequest
-from cxport.exports.writer import FileSpec, write
-from cxport.exports.zones import request_window
-from cxport.store import Snapshot
+from cxport.exports.writer import write
 
 
 @dataclass(frozen=True)
@@ -41,11 +33,6 @@ class ExportResult:
 
 
 Progress = Callable[[float], None]  # told the share of an export's steps done (0-1)
-
-
-def _step(progress: Progress | None, done: float) -> None:
-    if progress is not None:
-        progress(done)
 
 
 def export_def(name: str) -> ExportDef:
@@ -66,43 +53,15 @@ def prepare(
 ) -> FactContext:
     """Define the snapshot views, request tables and helpers on `con` (a cursor of `base`),
     and the `c_*` views of the conversations in `scope` (all when None). Only the
-    views of the record types in `types` are defined (all when None)."""
-    ctx = _helpers(con, request, as_of, base)
-    _define(con, request, ctx, scope, types)
-    return ctx
-
-
-def _helpers(
-    con: duckdb.DuckDBPyConnection,
-    request: ExportRequest,
-    as_of: dt.datetime,
-    base: duckdb.DuckDBPyConnection | None,
-) -> FactContext:
-    """The request's context, and the SQL helpers on `con` (`engine.install`): before
-    a transaction that reads with them, which would not see a function registered
-    on `base` after it began."""
+    views of the record types in `types` are defined (all when None). For tests
+    and diagnostics that build facts by hand; exports run a plan."""
+    given = helpers(request, as_of)
+    engine.install(con, given.zone, base, given.window)
     ctx = FactContext(start=request.start, end=request.end, as_of=as_of)
-    window = request_window(min(ctx.start, as_of), max(ctx.end, as_of))
-    engine.install(con, request.zoneinfo, base, window)
+    steps = prepare_steps(request, as_of, scope, types)
+    for step in steps:
+        define(con, step, ctx)
     return ctx
-
-
-def _define(
-    con: duckdb.DuckDBPyConnection,
-    request: ExportRequest,
-    ctx: FactContext,
-    scope: str | None,
-    types: Collection[str] | None,
-    through_batch: int | None = None,
-) -> None:
-    """The snapshot views, request tables and scope views of `prepare` (of the store as
-    its batches up to `through_batch` left it, when given)."""
-    Snapshot(request.workspace, ctx.as_of, through_batch).define(con, types=types)
-    define_request(
-        con, ctx.start, ctx.end, ctx.as_of, request.channels, request.scheduled,
-        request.include_content,
-    )  # fmt: skip
-    define_scope(con, scope, types)
 
 
 def _run_group(
@@ -118,70 +77,41 @@ def _run_group(
     refresh: bool = True,
     storing: Callable[[], bool] | None = None,
 ) -> list[ExportResult]:
-    """Exports that share `shared`'s snapshot and request tables, on one cursor.
-
-    With kept facts current for the request, the scope is computed only if a
-    fact still computed reads it: the kept ones cover every conversation.
+    """Exports that share `shared`'s snapshot and request tables: one plan, run
+    on one cursor (`engines/duckdb.py`).
 
     An export reads in one transaction: the version of the store it began on,
     even if a batch is stored and the kept facts refreshed meanwhile (on
-    another cursor of the same database). Several exports commit after each
-    file (see below), so they are of one version as long as nothing writes
-    the store meanwhile, as `cxport export all`'s read turn ensures.
+    another cursor of the same database); the plan is made in it, from the
+    kept facts current then. Several exports commit after each file, so they
+    are of one version as long as nothing writes the store meanwhile, as
+    `cxport export all`'s read turn ensures.
     """
     definitions = [export_def(request.export) for request, _ in jobs]
-    names = [f for d in definitions for f in d.facts]
     if refresh and use_kept and scope is None and kept.writable(store):
         kept.refresh(store, shared.workspace, for_as_of=as_of)  # brought up to date if stale
-    results = []
-    con = store.cursor()  # its own temporary views and helpers, and its own transaction
-    if on_cursor is not None:
-        on_cursor(con)  # e.g. to interrupt a cancelled job's query
-    try:
-        ctx = _helpers(con, shared, as_of, store)
-        con.execute("BEGIN TRANSACTION")
-        found = kept.current(con, shared.workspace, as_of) if use_kept else None
+    results: list[ExportResult] = []
+    # The file writer is this module's `write`, looked up now: a test stands in another.
+    with DuckDBEngine(store, on_cursor, write).session(helpers(shared, as_of)) as session:
+        found = session.kept(shared.workspace, as_of) if use_kept else None
         through = None
         if use_kept and found is None and storing is not None and storing():
             # A batch is being stored and its kept facts refreshed: read the
             # version before it, kept facts and records alike, instead of
             # waiting for the refresh or computing the facts from the records.
-            found = kept.version(con, shared.workspace, as_of)
+            found = session.kept(shared.workspace, as_of, version=True)
             through = None if found is None else found.batch_id
-        facts = fact_order(names, kept=found is not None)
-        if found is not None and not any(f.reads_scope for f in facts if not f.keep):
-            scope = None
-        # Only the snapshot views something reads: with kept facts, few.
-        types = types_read(facts, kept=found is not None)
-        if types is not None:
-            types |= snapshot_types([*(d.sql for d in definitions), scope])
-        _define(con, shared, ctx, scope, types, through)
-        _step(progress, 0.1)
-        define_facts(con, names, ctx, kept=found)
-        _step(progress, 0.5)
-        for definition, (request, output) in zip(definitions, jobs, strict=True):
-            spec = FileSpec(
-                request.format, request.lang, request.bom, request.formula_guard,
-                request.excel, request.delimiter, request.decimal,
-            )  # fmt: skip
-            rows, size = write(
-                con, definition.columns, definition.sql, definition.order, spec, output
-            )
-            rid = request.request_id or uuid.uuid4().hex[:12]
-            result = ExportResult(
-                request.export, rows, size, str(output), as_of, rid, found is not None
-            )
+        the_plan = plan_group(shared, as_of, jobs, definitions, scope, found, through)
+
+        def done(output: Output, rows: int, size: int) -> None:
+            rid = output.request_id or uuid.uuid4().hex[:12]
+            result = ExportResult(output.export, rows, size, str(output.target), as_of, rid,
+                                  the_plan.kept)  # fmt: skip
             results.append(result)
             if on_result is not None:
                 on_result(result)  # e.g. a progress line per file
-            # A temporary table dropped in a transaction keeps its space until the
-            # commit: commit after each file, or a group's sorted rows pile up
-            # (at 10 M conversations `export all` filled the disk with them).
-            con.execute("COMMIT")
-            if len(results) < len(jobs):
-                con.execute("BEGIN TRANSACTION")
-    finally:
-        con.close()  # rolls back what is left of the transaction
+
+        session.execute(the_plan, progress, done)
     return results
 
 

@@ -1,9 +1,11 @@
-"""Derived facts: each named once, defined on a connection on demand.
+"""Derived facts: each named once, as data (a query, or rows computed in Python).
 
-A fact is a temporary table (or view) `f_<name>` built from the snapshot
-views, the request tables and other facts. Exports list the facts they read;
-`define_facts` builds those and what they require, each once.
-Fact modules register theirs in `ALL_FACTS` below.
+A fact is a table (or view) `f_<name>` built from the snapshot views, the
+request tables and other facts. Exports list the facts they read; the
+planner (`plan.py`) orders those and what they require, each once, and
+decides which are read from the store's kept copies (`kept.py`); an engine
+(`cxport.engines`) builds them. What a fact reads is its SQL's parse
+(`reads.py`). Fact modules register theirs in `modules.ALL_FACTS`.
 
 Facts about conversations read the `c_<type>` views rather than `s_<type>`:
 the visible records of the conversations in the export's *scope* (see
@@ -14,17 +16,15 @@ the ones first resolved in its range) computes their facts only.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 
+from cxport.exports.reads import tables_read
 from cxport.records import RECORD_TYPES
-
-if TYPE_CHECKING:
-    from cxport.exports.kept import Kept
 
 
 @dataclass(frozen=True)
@@ -36,67 +36,36 @@ class FactContext:
     as_of: dt.datetime  # naive UTC
 
 
+# A fact built in Python: its rows (Arrow) from the rows of its `inputs`.
+Rows = Callable[[Mapping[str, pa.Table], FactContext], pa.Table]
+
+
 @dataclass(frozen=True)
 class Fact:
+    """A derived fact: what it is, never where it is kept (`kept.py` and the
+    planner, `plan.py`, decide that)."""
+
     name: str  # the table's name, `f_…`
     requires: tuple[str, ...] = ()
-    sql: str | None = None  # a SELECT; or:
-    build: Callable[[duckdb.DuckDBPyConnection, FactContext], None] | None = None
+    sql: str | None = None  # a SELECT; or, built in Python:
+    # (name, SELECT) pairs any engine runs, whose rows `rows` turns into the fact's.
+    inputs: tuple[tuple[str, str], ...] = ()
+    rows: Rows | None = None
     materialize: bool = True  # TEMP TABLE (computed once) rather than VIEW
-    # Kept in the store (`cxport.exports.kept`): the fact reads no request
-    # table but `req.as_of`, and past the workspace's last record no row of it
-    # changes with `as_of`, except as `at_as_of` says: a SELECT over `{kept}`
-    # (the kept rows) giving the fact at the request's `as_of` (None: as kept).
-    keep: bool = False
-    at_as_of: str | None = None
-    # The kept copy's rows are stored in this order (an ORDER BY list): the one
-    # its export sorts by, which then sorts rows already in order, much faster.
-    kept_order: str | None = None
-    # Refreshed by what a batch touched (`kept_plan.py`): which kept rows a
-    # batch's records may change, as a condition on the fact's columns over the
-    # touched keys (`TOUCHED_*`). The rows meeting it are computed again (the
-    # same SQL, over the touched conversations' records: the `c_*` views) and
-    # replace the kept ones. None: a fact built in Python, built whole each time.
-    # A tuple: alternatives (any of them), each a conjunction that one semi-join
-    # runs; the refresh deletes the kept rows of each by itself (a CASE or an
-    # OR over two keys scans and tests every kept row instead).
-    touched: str | tuple[str, ...] | None = None
-    # Requirements this fact reads beyond their touched rows: every row meeting
-    # this fact's own `touched` condition (on the requirement's columns: the
-    # fact's touched rows depend only on those), kept or new. They must be stored.
-    reads_whole: tuple[str, ...] = ()
+
+    def texts(self) -> tuple[str, ...]:
+        """The SQL the fact runs: its query, or its inputs' queries."""
+        return (self.sql,) if self.sql is not None else tuple(q for _, q in self.inputs)
 
     @property
-    def touched_sql(self) -> str | None:
-        """`touched` as one condition (alternatives joined by OR)."""
-        if self.touched is None or isinstance(self.touched, str):
-            return self.touched
-        return " OR ".join(f"({c})" for c in self.touched)
-
-    @property
-    def touched_any(self) -> tuple[str, ...]:
-        """`touched` as alternatives (one when it is one condition)."""
-        if self.touched is None:
-            return ()
-        return (self.touched,) if isinstance(self.touched, str) else self.touched
+    def reads(self) -> frozenset[str]:
+        """The tables and views the fact reads (their parse, `reads.py`)."""
+        return frozenset().union(*(tables_read(q) for q in self.texts()))
 
     @property
     def reads_scope(self) -> bool:
-        """Whether the fact reads the `c_*` views (a Python build is assumed to)."""
-        return (
-            self.build is not None or re.search(r"\b(FROM|JOIN)\s+c_", self.sql or "") is not None
-        )
-
-
-# What a batch touched (`kept_plan.py`): tables of ids (`id`), and the
-# conditions on a kept fact's rows naming them.
-TOUCHED_CONVERSATION = "conversation_id IN (SELECT id FROM t_conversation)"
-TOUCHED_MESSAGE = "message_id IN (SELECT id FROM t_message)"
-TOUCHED_CONTACT = "contact_profile_id IN (SELECT id FROM t_contact)"
-TOUCHED_AGENT = "agent_id IN (SELECT id FROM t_agent)"
-# The touched conversations and every conversation of a touched contact (whose
-# message span reads them all): their entities and messages are read.
-TOUCHED_CONTACT_CONVERSATION = "conversation_id IN (SELECT id FROM t_contact_conversation)"
+        """Whether the fact reads the scoped `c_*` views."""
+        return any(scoped_type(t) is not None for t in self.reads)
 
 
 # Record types scoped by their conversation, and by their message's conversation.
@@ -113,59 +82,39 @@ BY_CONVERSATION = (
 BY_MESSAGE = ("message_deleted", "tag_applied", "tag_removed")
 
 
-def define_request(
-    con: duckdb.DuckDBPyConnection,
-    start: dt.datetime | None,
-    end: dt.datetime | None,
-    as_of: dt.datetime,
-    channels: Sequence[str] = (),
-    scheduled: bool = False,
-    include_content: bool = True,
-) -> None:
-    """Define the request tables facts and exports read: `req` (one row: range
-    `[start_at, end_at)`, `as_of`, naive UTC; whether a channel filter applies;
-    scheduled, include_content) and `req_channel` (the selected channels)."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE req AS SELECT ?::TIMESTAMP AS start_at, ?::TIMESTAMP AS end_at,"
-        " ?::TIMESTAMP AS as_of, ?::BOOLEAN AS filtered, ?::BOOLEAN AS scheduled,"
-        " ?::BOOLEAN AS include_content",
-        [start, end, as_of, bool(channels), scheduled, include_content],
-    )
-    con.execute("CREATE OR REPLACE TEMP TABLE req_channel (channel_id VARCHAR)")
-    if channels:
-        con.executemany("INSERT INTO req_channel VALUES (?)", [[c] for c in channels])
+def define_request(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> None:
+    """Define the request tables on `con`: the steps `plan.request_steps(*args, **kwargs)`
+    gives (for the kept facts' build and for tests; exports run a plan)."""
+    from cxport.engines.duckdb import define
+    from cxport.exports.plan import request_steps
+
+    for step in request_steps(*args, **kwargs):
+        define(con, step)
 
 
 def define_scope(
     con: duckdb.DuckDBPyConnection, scope: str | None = None, types: Collection[str] | None = None
 ) -> None:
-    """Define the `c_<type>` views: the snapshot's records of the conversations in scope.
+    """Define the `c_<type>` views on `con` (`plan.scope_steps` says what they hold)."""
+    from cxport.engines.duckdb import define
+    from cxport.exports.plan import scope_steps
 
-    `scope` is a query giving `conversation_id`s (a superset is fine); without
-    one every conversation is in scope and `c_<type>` is `s_<type>`. Only the
-    views of `types` are defined (all when None; their `s_*` views must be).
-    """
-    by_conversation = [n for n in BY_CONVERSATION if types is None or n in types]
-    by_message = [n for n in BY_MESSAGE if types is None or n in types]
-    if scope is None:
-        for name in (*by_conversation, *by_message):
-            con.execute(f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}")
-        return
-    con.execute(f"CREATE OR REPLACE TEMP TABLE scope_conversation AS {scope}")
-    for name in by_conversation:
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}"
-            " WHERE conversation_id IN (SELECT conversation_id FROM scope_conversation)"
-        )
-    for name in by_message:
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}"
-            " WHERE message_id IN (SELECT message_id FROM c_message)"
-        )
+    for step in scope_steps(scope, types):
+        define(con, step)
 
 
-_SNAPSHOT_VIEW = re.compile(r"\b[sec]_([a-z_]+)\b")
 _RECORD_TYPE_NAMES = frozenset(rt.name for rt in RECORD_TYPES)
+
+
+def snapshot_type(table: str) -> str | None:
+    """The record type of a snapshot view (`s_*`, `e_*`, `c_*`), else None."""
+    prefix, _, name = table.partition("_")
+    return name if prefix in ("s", "e", "c") and name in _RECORD_TYPE_NAMES else None
+
+
+def scoped_type(table: str) -> str | None:
+    """The record type of a scoped view (`c_*`), else None."""
+    return snapshot_type(table) if table.startswith("c_") else None
 
 
 def snapshot_types(queries: Iterable[str | None]) -> set[str]:
@@ -174,23 +123,32 @@ def snapshot_types(queries: Iterable[str | None]) -> set[str]:
     A scoped `c_*` view of a message's record reads `c_message`: with any of
     them, messages are included.
     """
-    found = {m for q in queries if q for m in _SNAPSHOT_VIEW.findall(q) if m in _RECORD_TYPE_NAMES}
+    tables = {t for q in queries if q for t in tables_read(q)}
+    found = {n for n in map(snapshot_type, tables) if n is not None}
     if found & set(BY_MESSAGE):
         found.add("message")
     return found
 
 
 def types_read(facts: Iterable[Fact], kept: bool) -> set[str] | None:
-    """The record types the facts read (None: a fact built in Python, which may
-    read any); a kept fact read from its copy reads none."""
+    """The record types the facts read (None: a fact built in Python, whose
+    inputs are every view's to read); a kept fact read from its copy reads none."""
+    stored = kept_names() if kept else frozenset()
     queries: list[str | None] = []
     for fact in facts:
-        if kept and fact.keep:
+        if fact.name in stored:
             continue  # its copy and the request tables (`at_as_of`)
-        if fact.build is not None:
+        if fact.rows is not None:
             return None
         queries.append(fact.sql)
     return snapshot_types(queries)
+
+
+def kept_names() -> frozenset[str]:
+    """The facts the store keeps (`keep.KEEP`)."""
+    from cxport.exports.keep import KEEP
+
+    return frozenset(KEEP)
 
 
 def _registry() -> dict[str, Fact]:
@@ -199,13 +157,14 @@ def _registry() -> dict[str, Fact]:
     return {f.name: f for f in modules.ALL_FACTS}
 
 
-def fact_order(names: Iterable[str], kept: bool = False) -> list[Fact]:
+def fact_order(names: Iterable[str], kept: bool | Collection[str] = False) -> list[Fact]:
     """The named facts and their requirements, each once, requirements first.
 
-    With `kept`, kept facts are read from their copies: their requirements
-    are not needed (unless something else requires them).
+    Facts named in `kept` (True: every kept fact) are read from their copies:
+    their requirements are not needed (unless something else requires them).
     """
     registry = _registry()
+    copied = kept_names() if kept is True else frozenset(kept or ())
     order: list[Fact] = []
 
     def visit(name: str, path: tuple[str, ...]) -> None:
@@ -214,7 +173,7 @@ def fact_order(names: Iterable[str], kept: bool = False) -> list[Fact]:
         if name in path:
             raise ValueError(f"derived facts form a cycle: {' -> '.join((*path, name))}")
         fact = registry[name]
-        if not (kept and fact.keep):
+        if name not in copied:
             for dep in fact.requires:
                 visit(dep, (*path, name))
         order.append(fact)
@@ -224,31 +183,14 @@ def fact_order(names: Iterable[str], kept: bool = False) -> list[Fact]:
     return order
 
 
-def build_fact(con: duckdb.DuckDBPyConnection, fact: Fact, ctx: FactContext) -> None:
-    """Build one fact on `con` (its requirements already built)."""
-    if fact.build is not None:
-        fact.build(con, ctx)
-    elif fact.sql is not None:
-        kind = "TABLE" if fact.materialize else "VIEW"
-        con.execute(f"CREATE OR REPLACE TEMP {kind} {fact.name} AS {fact.sql}")
-
-
 def define_facts(
-    con: duckdb.DuckDBPyConnection,
-    names: Iterable[str],
-    ctx: FactContext,
-    kept: Kept | None = None,
+    con: duckdb.DuckDBPyConnection, names: Iterable[str], ctx: FactContext
 ) -> list[str]:
-    """Build the named facts and their requirements on `con`; returns the order built.
+    """Build the named facts and their requirements on `con`, computed; returns the order built."""
+    from cxport.engines.duckdb import define
+    from cxport.exports.plan import fact_step
 
-    With `kept` (current for the request), kept facts are read from there.
-    """
-    from cxport.exports.kept import use
-
-    order = fact_order(names, kept=kept is not None)
+    order = fact_order(names)
     for fact in order:
-        if kept is not None and fact.keep:
-            use(con, fact, kept)
-        else:
-            build_fact(con, fact, ctx)
+        define(con, fact_step(fact), ctx)
     return [f.name for f in order]

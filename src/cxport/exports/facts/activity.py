@@ -32,7 +32,7 @@ ran out of its 3 GB at 1 M.
 
 from __future__ import annotations
 
-from cxport.exports.facts import TOUCHED_CONTACT, Fact
+from cxport.exports.facts import Fact
 
 # A conversation entity is on the selected channels (every one without a filter).
 _ON_CHANNELS = "(NOT r.filtered OR c.channel_id IN (SELECT channel_id FROM req_channel))"
@@ -69,8 +69,6 @@ _PER_CONTACT = """coalesce(min(first_inbound_at), min(first_at)) AS created_at,
 CONVERSATION_MESSAGE_SPAN = Fact(
     name="f_conversation_message_span",
     requires=("f_conversation_entity",),
-    keep=True,
-    touched=TOUCHED_CONTACT,
     sql=f"""
     WITH per_conversation AS (
         SELECT m.conversation_id,
@@ -95,9 +93,6 @@ CONVERSATION_MESSAGE_SPAN = Fact(
 CONTACT_ACTIVITY = Fact(
     name="f_contact_activity",
     requires=("f_conversation_message_span", "f_contact_card"),
-    keep=True,
-    touched=TOUCHED_CONTACT,
-    kept_order="created_at, contact_profile_id",
     sql=f"""
     WITH per_contact AS (
         SELECT contact_profile_id,

@@ -40,20 +40,10 @@ answer.
 
 from __future__ import annotations
 
-from cxport.exports.facts import TOUCHED_CONVERSATION, TOUCHED_MESSAGE, Fact
-
-# A tag's row follows its message (the message may arrive after the tag, or
-# never); every other row its conversation (`kind` is never null).
-_TOUCHED_BY_KIND = (
-    f"kind = 'tag' AND {TOUCHED_MESSAGE}",
-    f"kind <> 'tag' AND {TOUCHED_CONVERSATION}",
-)
+from cxport.exports.facts import Fact
 
 REPLY = Fact(
     name="f_reply",
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
-    kept_order="sent_at",  # range filters skip row groups
     requires=("f_conversation_entity",),
     materialize=False,  # a filter on the range pushes down into the message scan
     sql="""
@@ -67,9 +57,6 @@ REPLY = Fact(
 
 RESOLUTION = Fact(
     name="f_resolution",
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
-    kept_order="resolved_at",  # range filters skip row groups
     requires=("f_conversation_entity",),
     sql="""
     WITH resolution AS (
@@ -98,9 +85,6 @@ RESOLUTION = Fact(
 
 CSAT_ANSWER = Fact(
     name="f_csat_answer",
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
-    kept_order="answered_at",  # range filters skip row groups
     requires=("f_resolution", "f_conversation_entity"),
     sql="""
     SELECT a.record_id, a.at AS answered_at, a.conversation_id, a.score,
@@ -118,9 +102,6 @@ CSAT_ANSWER = Fact(
 
 LABEL_ADDED = Fact(
     name="f_label_added",
-    keep=True,
-    touched=_TOUCHED_BY_KIND,
-    kept_order="added_at",  # range filters skip row groups
     requires=("f_conversation_entity",),
     materialize=False,
     sql="""
@@ -142,9 +123,6 @@ LABEL_ADDED = Fact(
 
 FIRST_RESOLUTION = Fact(
     name="f_first_resolution",
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
-    kept_order="resolved_at",  # range filters skip row groups
     requires=("f_resolution", "f_conversation_messages"),
     sql="""
     SELECT r.conversation_id, r.record_id, r.resolved_at, r.agent_id, r.virtual_agent_id,
@@ -162,9 +140,6 @@ FIRST_RESOLUTION = Fact(
 # (of the tagged message; NULL when that conversation is not visible).
 VA_ACTIVITY = Fact(
     name="f_va_activity",
-    keep=True,
-    touched=_TOUCHED_BY_KIND,
-    kept_order="act_at",  # range filters skip row groups
     sql="""
     WITH activity AS (
         SELECT m.virtual_agent_id AS va_id, m.conversation_id, 'message' AS kind,

@@ -34,13 +34,15 @@ import bisect
 import datetime as dt
 import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from cxport.exports.facts import Fact, FactContext
 from cxport.exports.zones import offset_periods
@@ -187,119 +189,140 @@ def clock(
 # ---------------------------------------------------------------- the facts
 
 
-def read_versions(
-    con: duckdb.DuckDBPyConnection, source: str = "s_business_hours"
-) -> list[CalendarVersion]:
-    """The calendar versions of `source` (the visible ones; the kept facts' planner
-    reads those it saw before a batch too)."""
-    rows = con.execute(
-        "SELECT record_id, cx_ms(TIMESTAMP '1970-01-01 00:00:00', \"at\"), calendar_id, timezone,"
-        f' weekly, holidays, channel_ids FROM {source} ORDER BY "at", record_id'
-    ).fetchall()
+# The rows the facts are computed from: any engine runs these (instants as
+# epoch milliseconds), and the facts' rows come back as Arrow for it to load.
+_EPOCH_SQL = "TIMESTAMP '1970-01-01 00:00:00'"
+VERSIONS_SQL = (
+    f'SELECT record_id, cx_ms({_EPOCH_SQL}, "at") AS at_ms, calendar_id, timezone,'
+    ' weekly, holidays, channel_ids FROM {source} ORDER BY "at", record_id'
+)
+# The UTC days holding the visible messages in scope (`data_span`).
+SPAN_SQL = (
+    f'SELECT cx_ms({_EPOCH_SQL}, min("at")) AS lo, cx_ms({_EPOCH_SQL}, max("at")) AS hi'
+    " FROM c_message"
+)
+_INPUTS = (("versions", VERSIONS_SQL.format(source="s_business_hours")), ("span", SPAN_SQL))
+
+
+def versions_of(rows: Iterable[dict[str, Any]]) -> list[CalendarVersion]:
+    """Calendar versions from the rows of `VERSIONS_SQL` (the visible ones; the
+    kept facts' planner reads those it saw before a batch too)."""
     out = []
-    for rid, at_ms, cal, tz, weekly, holidays, channels in rows:
+    for row in rows:
         try:
-            _zone(tz)
+            _zone(row["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
             continue  # ingest rejects these; a store written elsewhere may not have
+        channels = row["channel_ids"]
         out.append(
             CalendarVersion(
-                rid,
-                int(at_ms),
-                cal,
-                tz,
-                parse_weekly(weekly),
-                frozenset(dt.date.fromisoformat(d) for d in holidays or ()),
+                row["record_id"],
+                int(row["at_ms"]),
+                row["calendar_id"],
+                row["timezone"],
+                parse_weekly(row["weekly"]),
+                frozenset(dt.date.fromisoformat(d) for d in row["holidays"] or ()),
                 None if channels is None else frozenset(channels),
             )
         )
     return out
 
 
-def data_span(con: duckdb.DuckDBPyConnection) -> Interval | None:
-    """The UTC days holding the visible messages in scope, as epoch milliseconds.
+def read_versions(
+    con: duckdb.DuckDBPyConnection, source: str = "s_business_hours"
+) -> list[CalendarVersion]:
+    """The calendar versions of `source`, read on `con`."""
+    cursor = con.execute(VERSIONS_SQL.format(source=source))
+    names = [d[0] for d in cursor.description or ()]
+    return versions_of(dict(zip(names, row, strict=True)) for row in cursor.fetchall())
+
+
+def data_span(span: pa.Table) -> Interval | None:
+    """The UTC days of `SPAN_SQL`'s row, as epoch milliseconds.
 
     A first response starts and ends between two messages of its conversation,
     so the days of the conversations in scope suffice; and business time is
     read as a difference of two clock readings, which no other span changes.
     """
-    (row,) = con.execute(
-        "SELECT cx_ms(TIMESTAMP '1970-01-01 00:00:00', min(\"at\")),"
-        " cx_ms(TIMESTAMP '1970-01-01 00:00:00', max(\"at\")) FROM c_message"
-    ).fetchall()
-    if row[0] is None:
+    lo, hi = span.column("lo")[0].as_py(), span.column("hi")[0].as_py()
+    if lo is None:
         return None
-    lo, hi = int(row[0]), int(row[1])
-    return lo - lo % DAY_MS, hi - hi % DAY_MS + DAY_MS
+    return int(lo) - int(lo) % DAY_MS, int(hi) - int(hi) % DAY_MS + DAY_MS
 
 
-_SCHEMAS = {
-    "f_business_channel": "channel_id VARCHAR",
-    "f_business_interval": "calendar_key VARCHAR, calendar_id VARCHAR, start_at TIMESTAMP,"
-    " end_at TIMESTAMP",
-    "f_business_clock": "calendar_key VARCHAR, day DATE, seg_start TIMESTAMP, seg_end TIMESTAMP,"
-    " business BOOLEAN, cum_ms BIGINT",
-}
-
-# Rows go in as list parameters, one per column, zipped by `unnest` (no Arrow:
-# DuckDB imports pandas to scan an Arrow table). Instants travel as epoch ms.
-_EPOCH_SQL = "TIMESTAMP '1970-01-01 00:00:00'"
-_LOADS = {
-    "f_business_channel": "SELECT unnest(?::VARCHAR[])",
-    "f_business_interval": "SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),"
-    f" {_EPOCH_SQL} + to_milliseconds(unnest(?::BIGINT[])),"
-    f" {_EPOCH_SQL} + to_milliseconds(unnest(?::BIGINT[]))",
-    "f_business_clock": "SELECT k, CAST(s AS DATE), s, e, b, c FROM (SELECT unnest(?::VARCHAR[]) AS k,"
-    f" {_EPOCH_SQL} + to_milliseconds(unnest(?::BIGINT[])) AS s,"
-    f" {_EPOCH_SQL} + to_milliseconds(unnest(?::BIGINT[])) AS e,"
-    " unnest(?::BOOLEAN[]) AS b, unnest(?::BIGINT[]) AS c) AS rows_",
-}
+def _versions(inputs: Mapping[str, pa.Table]) -> list[CalendarVersion]:
+    return versions_of(inputs["versions"].to_pylist())
 
 
-def build_business_hours(con: duckdb.DuckDBPyConnection, ctx: FactContext) -> None:
-    versions = read_versions(con)
+def _per_key(
+    inputs: Mapping[str, pa.Table],
+) -> tuple[list[str], Interval | None, dict[str, list[tuple[int, int, str | None]]]]:
+    versions = _versions(inputs)
     named = sorted({c for v in versions if v.channel_ids for c in v.channel_ids})
-    span = data_span(con)
-    per_key = key_intervals(versions, [DEFAULT_KEY, *named], span) if span else {}
+    span = data_span(inputs["span"])
+    return named, span, key_intervals(versions, [DEFAULT_KEY, *named], span) if span else {}
 
-    intervals: list[list[object]] = [[], [], [], []]
-    clocks: list[list[object]] = [[], [], [], [], []]
+
+_MS = pa.timestamp("ms")
+
+
+def business_channel_rows(inputs: Mapping[str, pa.Table], ctx: FactContext) -> pa.Table:
+    """`f_business_channel`: the channels some calendar version names."""
+    named = sorted({c for v in _versions(inputs) if v.channel_ids for c in v.channel_ids})
+    return pa.table({"channel_id": pa.array(named, pa.string())})
+
+
+def business_interval_rows(inputs: Mapping[str, pa.Table], ctx: FactContext) -> pa.Table:
+    """`f_business_interval`: per calendar key, its business intervals over the span."""
+    _, _, per_key = _per_key(inputs)
+    rows = [(key, cal, s, e) for key, ivs in per_key.items() for s, e, cal in ivs]
+    keys, cals, starts, ends = (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 4
+    return pa.table(
+        {
+            "calendar_key": pa.array(keys, pa.string()),
+            "calendar_id": pa.array(cals, pa.string()),
+            "start_at": pa.array(starts, pa.int64()).cast(_MS),
+            "end_at": pa.array(ends, pa.int64()).cast(_MS),
+        }
+    )
+
+
+def business_clock_rows(inputs: Mapping[str, pa.Table], ctx: FactContext) -> pa.Table:
+    """`f_business_clock`: per calendar key, the span cut at its interval ends and
+    UTC midnights, with the business time before each cut."""
+    _, span, per_key = _per_key(inputs)
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("seg_start", "seg_end", "business", "cum_ms")
+    }
+    keys: list[str] = []
     for key, ivs in per_key.items():
-        for s, e, cal in ivs:
-            for column, value in zip(intervals, (key, cal, s, e), strict=True):
-                column.append(value)
         assert span is not None
         c = clock(ivs, span)
-        clocks[0].extend([key] * len(c["seg_start"]))
-        clocks[1].extend(c["seg_start"].tolist())
-        clocks[2].extend(c["seg_end"].tolist())
-        clocks[3].extend(c["business"].tolist())
-        clocks[4].extend(c["cum_ms"].tolist())
-    for name, columns in (
-        ("f_business_channel", [named]),
-        ("f_business_interval", intervals),
-        ("f_business_clock", clocks),
-    ):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({_SCHEMAS[name]})")
-        con.execute(f"INSERT INTO {name} {_LOADS[name]}", columns)
+        keys.extend([key] * len(c["seg_start"]))
+        for name, values in parts.items():
+            values.append(c[name])
+
+    def column(name: str, dtype: type) -> np.ndarray:
+        return np.concatenate(parts[name]) if parts[name] else np.array([], dtype=dtype)
+
+    starts = column("seg_start", np.int64)
+    return pa.table(
+        {
+            "calendar_key": pa.array(keys, pa.string()),
+            "day": pa.array(starts // DAY_MS, pa.int32()).cast(pa.date32()),
+            "seg_start": pa.array(starts, pa.int64()).cast(_MS),
+            "seg_end": pa.array(column("seg_end", np.int64), pa.int64()).cast(_MS),
+            "business": pa.array(column("business", bool), pa.bool_()),
+            "cum_ms": pa.array(column("cum_ms", np.int64), pa.int64()),
+        }
+    )
 
 
-def _built_with_intervals(con: duckdb.DuckDBPyConnection, ctx: FactContext) -> None:
-    """Nothing to do: `build_business_hours` writes the three tables at once."""
-
-
-BUSINESS_INTERVAL = Fact("f_business_interval", build=build_business_hours, keep=True)
-BUSINESS_CHANNEL = Fact(
-    "f_business_channel",
-    requires=("f_business_interval",),
-    build=_built_with_intervals,
-    keep=True,
-)
-BUSINESS_CLOCK = Fact(
-    "f_business_clock",
-    requires=("f_business_interval",),
-    build=_built_with_intervals,
-    keep=True,
-)
+# Built in Python from the same two queries; none reads another, so each is
+# computed on its own (the calendars are few: computing the intervals twice
+# costs less than a table between them would).
+BUSINESS_INTERVAL = Fact("f_business_interval", inputs=_INPUTS, rows=business_interval_rows)
+BUSINESS_CHANNEL = Fact("f_business_channel", inputs=_INPUTS[:1], rows=business_channel_rows)
+BUSINESS_CLOCK = Fact("f_business_clock", inputs=_INPUTS, rows=business_clock_rows)
 
 FACTS: tuple[Fact, ...] = (BUSINESS_INTERVAL, BUSINESS_CHANNEL, BUSINESS_CLOCK)

@@ -20,21 +20,15 @@ with `as_of`: all are kept (`kept.py`).
 
 from __future__ import annotations
 
-from cxport.exports.facts import TOUCHED_CONTACT, Fact
+from cxport.exports.facts import Fact
 
 # The snapshot's own view (`store.Snapshot`), kept: exports read the stored copy.
-CONTACT_ENTITY = Fact(
-    "f_contact_entity", keep=True, touched=TOUCHED_CONTACT, sql="SELECT * FROM e_contact"
-)
+CONTACT_ENTITY = Fact("f_contact_entity", sql="SELECT * FROM e_contact")
 
 # A struct, so that a latest `null` (cleared) value is kept, not skipped.
 CONTACT_ATTRIBUTE_VALUE = Fact(
     "f_contact_attribute_value",
     requires=("f_contact_entity",),
-    keep=True,
-    touched=TOUCHED_CONTACT,
-    # contact-attributes' order
-    kept_order="contact_profile_id, nullif(attribute_name, '') NULLS LAST, attribute_id",
     sql="""
 WITH pairs AS (
     SELECT contact_profile_id, attribute_id,
@@ -57,8 +51,6 @@ LEFT JOIN e_contact_attribute_definition AS d ON d.attribute_id = p.attribute_id
 CONTACT_CARD = Fact(
     "f_contact_card",
     requires=("f_contact_entity", "f_contact_attribute_value"),
-    keep=True,
-    touched=TOUCHED_CONTACT,
     sql="""
 WITH attribute_updates AS (
     SELECT contact_profile_id, max(last_at) AS last_at

@@ -32,15 +32,12 @@ shows and filters on.
 
 from __future__ import annotations
 
-from cxport.exports.facts import TOUCHED_CONVERSATION, Fact
+from cxport.exports.facts import Fact
 
 RESPONSE_EPISODE = Fact(
     name="f_response_episode",
     materialize=False,  # one export reads it, once: a view spares writing 1 M rows
     requires=("f_conversation_entity",),
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
-    kept_order="to_at, outbound_message_id",  # response-times' order
     sql="""
     WITH walk AS (
         SELECT m.conversation_id, m."at" AS at_, 0 AS type_rank, m.record_id,

@@ -19,19 +19,18 @@ end_team_id, business_ms (NULL when start_at is).
 
 from __future__ import annotations
 
-from cxport.exports.facts import TOUCHED_CONVERSATION, Fact
+from cxport.exports.facts import Fact
 
 # Business time from the clock origin to instant `t` on the segment `c` holding it.
 _B = "({c}.cum_ms + CASE WHEN {c}.business THEN cx_ms({c}.seg_start, {t}) ELSE 0 END)"
 
 FIRST_RESPONSE = Fact(
     "f_first_response",
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
     requires=(
         "f_conversation_entity",
         "f_conversation_messages",
         "f_status_change",
+        "f_business_channel",
         "f_business_clock",
     ),
     sql=f"""

@@ -34,26 +34,25 @@ fact does not change with `as_of` past the last record, and can be kept.
 
 from __future__ import annotations
 
-from cxport.exports.facts import TOUCHED_CONVERSATION, Fact
+from cxport.exports.facts import Fact
 
-# Ranks of `records.TYPE_RANK`: lock 1, unlock 2, status_change 3, presence 4. In each
-# stream the rank also says what a record is (its kind), so the sorts carry no more.
-LOCK_SESSION = Fact(
-    "f_lock_session",
-    requires=("f_conversation_entity",),
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
-    # Kept at the horizon (no record after it): a session still open ends at the
-    # request's `as_of` instead, and its class stands (no reply or resolution
-    # can come between the horizon and `as_of`).
-    at_as_of="""
+# Kept at the horizon (no record after it), `kept.py`: a session still open
+# ends at the request's `as_of` instead, and its class stands (no reply or
+# resolution can come between the horizon and `as_of`).
+LOCK_SESSION_AT_AS_OF = """
 SELECT k.agent_id, k.conversation_id, k.channel_id, k.team_id, k.lock_record_id, k.started_at,
        CASE WHEN k.end_rule = 'as_of' THEN r.as_of ELSE k.ended_at END AS ended_at,
        k.end_rule, k.class,
        CASE WHEN k.end_rule = 'as_of' THEN cx_ms(k.started_at, r.as_of) ELSE k.duration_ms END
            AS duration_ms
 FROM {kept} AS k CROSS JOIN req AS r
-""",
+"""
+
+# Ranks of `records.TYPE_RANK`: lock 1, unlock 2, status_change 3, presence 4. In each
+# stream the rank also says what a record is (its kind), so the sorts carry no more.
+LOCK_SESSION = Fact(
+    "f_lock_session",
+    requires=("f_conversation_entity",),
     sql="""
 WITH lk AS (
     SELECT record_id, "at", conversation_id, agent_id, team_id
@@ -179,8 +178,6 @@ _ENDED = "end_rule <> 'as_of'"
 CONVERSATION_LOCK_TIME = Fact(
     "f_conversation_lock_time",
     requires=("f_lock_session",),
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
     sql=f"""
 SELECT conversation_id,
        CAST(coalesce(sum(duration_ms) FILTER (WHERE class = 'handle' AND {_ENDED}), 0) AS BIGINT)

@@ -26,24 +26,23 @@ by `at`, then record id.
 
 from __future__ import annotations
 
-from cxport.exports.facts import TOUCHED_AGENT, Fact
+from cxport.exports.facts import Fact
 
 # Kept at the horizon, where an agent's last interval is open: it runs to the
 # request's `as_of` instead (`at_as_of`).
 _UNTIL = "coalesce({p}.ended_at, r.as_of)"
 
-PRESENCE_INTERVAL = Fact(
-    name="f_presence_interval",
-    materialize=False,  # each export reads it once: a view spares writing a table
-    keep=True,
-    touched=TOUCHED_AGENT,
-    kept_order="started_at, agent_id, record_id",  # agent-presence's order
-    at_as_of=f"""
+# The kept rows (`{kept}`) at the request's `as_of` (`kept.py`).
+PRESENCE_AT_AS_OF = f"""
     SELECT k.agent_id, k.record_id, k.status, k.away_state, k.started_at, k.ended_at,
            {_UNTIL.format(p="k")} AS until_at,
            cx_ms(k.started_at, {_UNTIL.format(p="k")}) AS duration_ms
     FROM {{kept}} AS k CROSS JOIN req AS r
-    """,
+    """
+
+PRESENCE_INTERVAL = Fact(
+    name="f_presence_interval",
+    materialize=False,  # each export reads it once: a view spares writing a table
     sql=f"""
     WITH cut AS (
         SELECT p.agent_id, p.record_id, p.status, p.away_state, p.at AS started_at,
@@ -96,10 +95,6 @@ _OPEN = "CAST('infinity' AS TIMESTAMP)"
 AGENT_UTILIZED = Fact(
     name="f_agent_utilized",
     requires=("f_presence_interval", "f_lock_session"),
-    keep=True,
-    touched=TOUCHED_AGENT,
-    reads_whole=("f_lock_session",),
-    kept_order="from_at",  # range filters skip row groups
     sql=f"""
     WITH available AS (
         SELECT agent_id, started_at AS from_at, coalesce(ended_at, {_OPEN}) AS to_at

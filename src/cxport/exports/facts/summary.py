@@ -17,7 +17,7 @@ a filter, a few joins with entities and a sort.
 
 from __future__ import annotations
 
-from cxport.exports.facts import TOUCHED_CONVERSATION, Fact
+from cxport.exports.facts import Fact
 
 CONVERSATION_SUMMARY = Fact(
     "f_conversation_summary",
@@ -27,8 +27,6 @@ CONVERSATION_SUMMARY = Fact(
         "f_conversation_lock_time",
         "f_conversation_topic",
     ),
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
     sql="""
 WITH applied AS (
     SELECT t.conversation_id, t.topic_id, t.applied_at, tp.name

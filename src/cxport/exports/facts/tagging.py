@@ -16,7 +16,7 @@ scope, every one when the export has none.
 
 from __future__ import annotations
 
-from cxport.exports.facts import TOUCHED_CONVERSATION, TOUCHED_MESSAGE, Fact
+from cxport.exports.facts import Fact
 
 
 def _current(target: str, item: str, applied: str, removed: str) -> str:
@@ -36,16 +36,12 @@ QUALIFY row_number() OVER (
 # conversation_id, topic_id, applied_at, applied_record_id: topics on a conversation now.
 CONVERSATION_TOPIC = Fact(
     "f_conversation_topic",
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
     sql=_current("conversation_id", "topic_id", "c_topic_applied", "c_topic_removed"),
 )
 
 # message_id, tag_id, applied_at, applied_record_id: tags on a message now.
 MESSAGE_TAG = Fact(
     "f_message_tag",
-    keep=True,
-    touched=TOUCHED_MESSAGE,
     sql=_current("message_id", "tag_id", "c_tag_applied", "c_tag_removed"),
 )
 
@@ -55,8 +51,6 @@ MESSAGE_TAG = Fact(
 MESSAGE_TAG_LIST = Fact(
     "f_message_tag_list",
     requires=("f_message_tag",),
-    keep=True,
-    touched=TOUCHED_MESSAGE,
     sql="""
 WITH lists AS (
     SELECT t.message_id,
@@ -87,9 +81,6 @@ LEFT JOIN lists AS l ON l.message_id = e.message_id
 TOPIC_APPLICATION = Fact(
     "f_topic_application",
     requires=("f_conversation_topic",),
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
-    kept_order="applied_at",  # range filters skip row groups
     sql="""
 SELECT a.topic_id, a.conversation_id, a."at" AS applied_at, c.channel_id,
        now_on.conversation_id IS NOT NULL AS current
@@ -105,9 +96,6 @@ LEFT JOIN f_conversation_topic AS now_on
 TAG_APPLICATION = Fact(
     "f_tag_application",
     requires=("f_message_tag",),
-    keep=True,
-    touched=TOUCHED_MESSAGE,
-    kept_order="applied_at",  # range filters skip row groups
     sql="""
 SELECT a.tag_id, a.message_id, a."at" AS applied_at, c.channel_id, c.contact_profile_id,
        now_on.message_id IS NOT NULL AS current

@@ -23,15 +23,13 @@ below rely on where they compare a message with a status change.
 
 from __future__ import annotations
 
-from cxport.exports.facts import TOUCHED_CONTACT_CONVERSATION, TOUCHED_CONVERSATION, Fact
+from cxport.exports.facts import Fact
 
 # The latest version of each conversation in scope (`e_conversation`, scoped and
 # computed once: the facts below join it several times). Refreshed for every
 # conversation of a touched contact too: the contact's message span reads them.
 CONVERSATION_ENTITY = Fact(
     "f_conversation_entity",
-    keep=True,
-    touched=TOUCHED_CONTACT_CONVERSATION,
     sql="""
 SELECT * FROM c_conversation
 QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY "at" DESC, record_id DESC) = 1
@@ -43,8 +41,6 @@ QUALIFY row_number() OVER (PARTITION BY conversation_id ORDER BY "at" DESC, reco
 # `c_status_change` itself).
 STATUS_CHANGE = Fact(
     "f_status_change",
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
     sql="""
 SELECT record_id, "at", conversation_id, status, initiated_by, seq, prev_status,
        coalesce(status IN ('NEW', 'PENDING') AND prev_status = 'RESOLVED', false) AS is_reopening,
@@ -72,8 +68,6 @@ _FIRST_REPLY = _FIRST.format(
 
 CONVERSATION_MESSAGES = Fact(
     "f_conversation_messages",
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
     sql=f"""
 SELECT conversation_id, inbound_count, outbound_count, human_outbound_count,
        first_message_at, last_message_at,
@@ -155,8 +149,6 @@ GROUP BY conversation_id
 
 CONVERSATION = Fact(
     "f_conversation",
-    keep=True,
-    touched=TOUCHED_CONVERSATION,
     requires=("f_conversation_entity", "f_conversation_messages"),
     sql=f"""
 WITH cv AS (SELECT conversation_id, min("at") AS first_at FROM c_conversation GROUP BY conversation_id),
