@@ -1,0 +1,1 @@
+"""Engines: each runs a plan (DuckDB, Spark)."""
