@@ -143,19 +143,20 @@ PYTHON_FACTS: dict[str, PythonFact] = {
 
 
 def collect(spark: SparkSession, sql: str) -> pa.Table:
-    """The rows of a Spark query as Arrow, in its order; instants naive UTC."""
-    table = spark.sql(sql).toArrow()
-    return naive_instants(table)
+    """The rows of a Spark query as Arrow, in its order, typed as DuckDB gives them."""
+    return as_duckdb_gives(spark.sql(sql).toArrow())
 
 
-def naive_instants(table: pa.Table) -> pa.Table:
-    """Zoned timestamps (Spark's TIMESTAMP_LTZ) as naive UTC, as the store holds them."""
+def as_duckdb_gives(table: pa.Table) -> pa.Table:
+    """Spark's Arrow as DuckDB's: zoned timestamps (TIMESTAMP_LTZ) as naive UTC, and
+    every column nullable (Spark marks some NOT NULL, and a Parquet file written
+    from them says `required` where DuckDB's says `optional`)."""
     fields = []
     for f in table.schema:
-        if pa.types.is_timestamp(f.type) and f.type.tz is not None:
-            fields.append(pa.field(f.name, pa.timestamp(f.type.unit), f.nullable))
-        else:
-            fields.append(f)
+        kind = f.type
+        if pa.types.is_timestamp(kind) and kind.tz is not None:
+            kind = pa.timestamp(kind.unit)
+        fields.append(pa.field(f.name, kind, nullable=True))
     schema = pa.schema(fields)
     return table if schema == table.schema else table.cast(schema)
 

@@ -174,16 +174,16 @@ def _open_end(tree: exp.Expression) -> exp.Expression:
 
 def _double_division(tree: exp.Expression) -> exp.Expression:
     """DuckDB's `/` divides as DOUBLE (integers and decimals alike); Spark's keeps
-    DECIMAL, with its own rounding of the scale. Both operands as DOUBLE."""
-
-    def rewrite(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Div):
-            return exp.Div(
-                this=exp.cast(node.this, "DOUBLE"), expression=exp.cast(node.expression, "DOUBLE")
-            )
-        return node
-
-    return tree.transform(rewrite)
+    DECIMAL, with its own rounding of the scale. Both operands as DOUBLE (innermost
+    first: `a / 1000.0 / n` has two)."""
+    for div in reversed(list(tree.find_all(exp.Div))):
+        for key in ("this", "expression"):
+            operand = div.args[key]
+            if not isinstance(operand, exp.Div) and not (
+                isinstance(operand, exp.Cast) and operand.to.is_type("double")
+            ):
+                div.set(key, exp.cast(operand, "DOUBLE"))
+    return tree
 
 
 def _tuple_keys(tree: exp.Expression) -> exp.Expression:
