@@ -7,7 +7,7 @@ check: setup lint typecheck test bench-smoke
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --extra spark
 
 lint:
 	$(UV) run ruff check src tests bench
