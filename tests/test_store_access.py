@@ -312,3 +312,40 @@ def test_a_job_starting_during_the_refresh_of_a_batch_reads_the_version_before_i
     assert during.kept
     assert (tmp_path / "during.csv").read_bytes() == (tmp_path / "before.csv").read_bytes()
     assert after.kept and b"Renamed" in (tmp_path / "after.csv").read_bytes()
+
+
+def test_a_service_keeps_the_store_open_between_batches_and_gives_it_up_to_another_process(
+    tmp_path: Path,
+) -> None:
+    """With `keep_open` (the service), the connection open for writing outlives its
+    batch: the next batch and the jobs meanwhile use it, warm. A process that waits
+    for the store (an ingest of the CLI) gets it at once; the next batch opens the
+    store again; `close` gives it up."""
+    db = simulated_store(tmp_path, seed=2, conversations=20, start=dt.date(2024, 6, 1), days=2)
+    access = StoreAccess(db, keep_open=True)
+    with access.write() as con:
+        con.execute("SELECT 1").fetchall()
+    held = access._con
+    assert held is not None and access._writable, "given up after the batch"
+    with access.read() as con:
+        assert access._con is held  # a job reads through it
+        con.execute("SELECT count(*) FROM r_message").fetchall()
+    with access.write():
+        assert access._con is held  # the next batch too: not opened again
+    time.sleep(0.3)
+    assert access._con is held
+
+    code, took, err = _run("ingest", "--db", str(db), str(_records(tmp_path / "f.ndjson", 2, "f")))
+    assert code == 0, err
+    assert took < 10, f"the other process waited {took:.1f} s"
+    assert access._con is None  # given up to it
+
+    with access.write() as con:  # opened again
+        assert con.execute(
+            "SELECT count(*) FROM r_channel WHERE channel_id LIKE 'ch-f-%'"
+        ).fetchone() == (2,)
+    assert access._con is not None
+    access.close()
+    assert access._con is None
+    code, _, err = _run("ingest", "--db", str(db), str(_records(tmp_path / "g.ndjson", 1, "g")))
+    assert code == 0, err

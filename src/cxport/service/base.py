@@ -23,8 +23,9 @@ class ServiceBase:
         self.settings = settings
         self.control = Control(settings.control_url)
         self.store = StoreAccess(
-            settings.db, wait=settings.store_wait.total_seconds(), limits=settings.limits
-        )
+            settings.db, wait=settings.store_wait.total_seconds(), limits=settings.limits,
+            keep_open=True,
+        )  # fmt: skip
         self.files = settings.files_dir
         self.files.mkdir(parents=True, exist_ok=True)
         self.secret = self.control.secret(settings.secret_key)
@@ -35,6 +36,7 @@ class ServiceBase:
         )
 
     def close(self) -> None:
+        self.store.close()
         self.control.close()
 
     def _channel_rows(self, workspace: str) -> list[tuple[str, str, str]] | None:

@@ -29,6 +29,13 @@ job never writes (`runner.py`, `refresh=False`). An ingest waits only for
 read-only readers (it cannot open the file for writing while they hold it)
 and for another ingest.
 
+A process that keeps the store open (`keep_open`: the service) does not give
+up its connection open for writing when a batch ends: the next batch, and the
+jobs meanwhile, find DuckDB's caches warm (at 1 M conversations a batch on a
+connection just opened costs 2-4 times one on a warm connection). It gives it
+up as soon as another process waits for the store (`PATH.lock.q`, glanced at
+every `HOLD_GLANCE` seconds while the connection is idle), and when closed.
+
 A job or an ingest waits its turn; it never fails on DuckDB's own file lock.
 """
 
@@ -49,6 +56,7 @@ from cxport.store import Connection, open_store
 # The lock files beside the store (above), by suffix.
 LOCK, INTENT, QUEUE = ".lock", ".lock.w", ".lock.q"
 LOCK_FILES = (LOCK, INTENT, QUEUE)
+HOLD_GLANCE = 0.05  # seconds between glances at `PATH.lock.q` while the store is held idle
 
 
 class StoreBusy(CxportError):
@@ -56,9 +64,18 @@ class StoreBusy(CxportError):
 
 
 class StoreAccess:
-    def __init__(self, path: Path, wait: float = 1800.0, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        wait: float = 1800.0,
+        limits: Limits | None = None,
+        keep_open: bool = False,
+    ) -> None:
         self.path = Path(path)
         self.wait = wait
+        self.keep_open = keep_open  # hold the connection open for writing between batches
+        self._closed = False
+        self._holder: threading.Thread | None = None
         self.limits = limits or Limits()  # memory and spill folder of every connection
         self._cond = threading.Condition()
         self._readers = 0
@@ -187,7 +204,7 @@ class StoreAccess:
             with self._cond:
                 self._readers -= 1
                 if self._readers == 0 and not self._writing:
-                    self._release()
+                    self._idle()
                 self._cond.notify_all()
 
     @contextmanager
@@ -216,7 +233,7 @@ class StoreAccess:
             with self._cond:
                 self._writing = False
                 if self._readers == 0:
-                    self._release()
+                    self._idle()
                 self._cond.notify_all()
 
     def _open_for_writing(self) -> None:
@@ -234,6 +251,40 @@ class StoreAccess:
         with self._cond:
             self._con, self._lock_fd, self._writable = con, fd, True
             self._cond.notify_all()  # readers waiting may join it
+
+    def _idle(self) -> None:
+        """Nobody of this process uses the connection (under the condition): kept open
+        for writing if this process keeps it and no other process waits, else given up."""
+        if self.keep_open and self._writable and not self._closed and not self._others_waiting():
+            if self._holder is None or not self._holder.is_alive():
+                self._holder = threading.Thread(target=self._hold, name="store-holder", daemon=True)
+                self._holder.start()
+            return
+        self._release()
+
+    def _hold(self) -> None:
+        """While the connection open for writing is held idle, give it up as soon as
+        another process waits for the store (or this one closes it)."""
+        while True:
+            time.sleep(HOLD_GLANCE)
+            waiting = self._others_waiting()
+            with self._cond:
+                if self._con is None or not self._writable:
+                    return  # given up meanwhile
+                if self._readers or self._writing or self._writers_waiting:
+                    continue  # in use: its last user decides (`_idle`)
+                if waiting or self._closed:
+                    self._release()
+                    self._cond.notify_all()
+                    return
+
+    def close(self) -> None:
+        """Give up a connection held open (`keep_open`) once nobody uses it."""
+        with self._cond:
+            self._closed = True
+            if not (self._readers or self._writing):
+                self._release()
+            self._cond.notify_all()
 
     def _release(self) -> None:
         if self._con is not None:
