@@ -20,8 +20,10 @@ fmt:
 typecheck:
 	$(UV) run mypy
 
+# Two workers, each running whole files in order (their tests share module fixtures,
+# and some follow one another, e.g. the web page's).
 test:
-	$(UV) run pytest
+	$(UV) run pytest -n 2 --dist loadfile
 
 # The benchmarks are not timed tests: CI only proves they run, at the smallest size.
 bench-smoke:
