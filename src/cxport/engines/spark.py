@@ -26,7 +26,7 @@ from cxport.engines import Engine, OnFile, Progress, Traits
 from cxport.engines.spark_io import collect, define_lake, load_arrow, write_rows
 from cxport.engines.spark_session import SESSION_CONF
 from cxport.engines.spark_sql import Helper, spark_helpers, spark_order, to_spark
-from cxport.exports.plan import Helpers, Kind, Plan, Step
+from cxport.exports.plan import Helpers, Kind, Plan, Role, Step
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -57,7 +57,7 @@ def define(
         load_arrow(spark, step.name, step.rows(inputs, ctx), cache=True)
         return
     rows = spark.sql(to_spark(step.sql, helpers))
-    if step.kind is not Kind.VIEW:
+    if step.kind is not Kind.VIEW or step.role is Role.SNAPSHOT:
         rows = rows.localCheckpoint(eager=True)
     rows.createOrReplaceTempView(step.name)
 
