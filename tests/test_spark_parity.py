@@ -6,7 +6,8 @@ then runs the twelve exports twice: on DuckDB as `cxport export` does
 (`run_exports_on` with `SparkEngine`: one plan, every fact computed). Every
 file must be the same bytes. The scenarios cover the spec's worked example (en
 and pt-BR, CSV and Parquet) and a simulated workspace over a DST change, with
-a channel filter and an `as_of` in the middle of the data.
+a channel filter and an `as_of` in the middle of the data. One CLI call runs
+`cxport export --engine spark --lake` in a process of its own.
 
 One Spark session for the run (it takes ~15 s to start); each plan has a
 session of its own on it (`newSession`: its own temporary views).
@@ -15,6 +16,8 @@ session of its own on it (`newSession`: its own temporary views).
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -172,6 +175,26 @@ def test_export_is_the_same_file_on_spark(run: Run, export: Any) -> None:
                 pytest.xfail(f"{key}: empty file, required/optional differs for {differ}")
             assert not differ, key
         assert on_spark.read_bytes() == on_duckdb.read_bytes(), key
+
+
+def test_the_command_line_writes_the_same_file_on_spark(run: Run, tmp_path: Path) -> None:
+    """`cxport export teams --engine spark --lake` in a process of its own (one run:
+    the simulated scenario's, with its channel filter)."""
+    if not run.request.channels:
+        pytest.skip("one command-line run (a Spark start): the simulated scenario's")
+    req = run.request
+    assert req.as_of is not None
+    channels = [a for c in req.channels for a in ("--channel", c)]
+    output = tmp_path / "teams.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "cxport", "export", "teams", "--engine", "spark",
+         "--lake", str(run.lake), "--from", req.date_from.isoformat(),
+         "--to", req.date_to.isoformat(), "--tz", req.tz, "--as-of", req.as_of.isoformat(),
+         *channels, "--lang", "pt-BR", "--output", str(output)],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    assert output.read_bytes() == run.duckdb["teams.pt-BR.csv"].read_bytes()
 
 
 # Cells the formula guard and the list element treat each their own way.
