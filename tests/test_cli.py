@@ -292,3 +292,37 @@ def test_several_exports_need_an_output_dir(db: Path, tmp_path: Path) -> None:
     assert "give one" in one_line_error(
         export(db, "teams", "--output", tmp_path / "t.csv", "--output-dir", tmp_path)
     )
+
+
+# 7. The Spark engine's options, refused before Spark starts (tests/test_spark_parity.py
+# runs it).
+
+
+def test_spark_needs_a_lake_and_duckdb_takes_no_spark_option(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "t.csv"
+    line = one_line_error(export(db, "teams", "--engine", "spark", "--output", out))
+    assert line.startswith("cxport: --lake: --engine spark reads a lake")
+    assert f"cxport lake sync --db {db} --lake DIR" in line
+    line = one_line_error(export(db, "teams", "--lake", tmp_path, "--output", out))
+    assert line == "cxport: --lake: only with --engine spark"
+    line = one_line_error(
+        export(db, "teams", "--engine", "spark", "--lake", tmp_path / "none", "--output", out)
+    )
+    assert line.startswith("cxport: --lake: no cxport lake at")
+    assert not out.exists()
+
+
+def test_spark_missing_is_one_line(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxport.engines import spark_session
+
+    lake = tmp_path / "lake"
+    assert run("lake", "sync", "--db", db, "--lake", lake).exit_code == 0
+    missing = "PySpark is not installed (install cxport[spark]: uv sync --extra spark)"
+    monkeypatch.setattr(spark_session, "unavailable_reason", lambda local=True: missing)
+    args = ("teams", "--engine", "spark", "--lake", lake, "--output", tmp_path / "t.csv")
+    line = one_line_error(export(db, *args), code=1)
+    assert line == f"cxport: --engine: spark: {missing}"
+    line = one_line_error(export(db, *args, "--workspace", "other"))
+    assert line.startswith("cxport: --workspace:")

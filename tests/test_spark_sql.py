@@ -1,13 +1,15 @@
 """The DuckDB → Spark SQL translation without Spark (issue 19, item 4: the lint).
 
-Every text an export runs (each fact's SELECT, each export's query and scope,
-the snapshot views' DDL, the lake's reader) translates, and nothing known to
+Every text a plan runs (each step's SELECT: snapshot views, request tables,
+scope, facts, the inputs of Python-built facts; each file's query; the lake's
+reader) translates, and nothing known to
 translate wrongly (`spark_sql.CONSTRUCTS`) is left in what Spark would run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,7 +17,6 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from cxport.engines.spark_io import SqlRecorder
 from cxport.engines.spark_sql import (
     CONSTRUCTS,
     OUTSIDE_SQL,
@@ -26,20 +27,32 @@ from cxport.engines.spark_sql import (
     to_spark,
 )
 from cxport.exports.defs import EXPORTS
-from cxport.exports.facts import define_scope, modules
+from cxport.exports.plan import plan, plan_group
+from cxport.exports.request import ExportRequest
 from cxport.records import RECORD_TYPES
-from cxport.store import Snapshot
 
 
 def _texts() -> dict[str, str]:
-    texts = {f.name: f.sql for f in modules.ALL_FACTS if f.sql}
-    texts |= {e.name: e.sql for e in EXPORTS}
-    texts |= {f"{e.name} (scope)": e.scope for e in EXPORTS if e.scope}
-    recorder = SqlRecorder()
-    Snapshot("default", dt.datetime(2024, 6, 22, 12)).define(recorder.as_connection())
-    define_scope(recorder.as_connection(), "SELECT conversation_id FROM s_conversation")
-    texts |= {f"snapshot {i}": sql for i, sql in enumerate(recorder.statements)}
-    return texts
+    """Every SQL text of the plans Spark runs: each export alone (its scope) and the
+    twelve together, with a channel filter (steps, Python-built steps' inputs, the
+    files' queries)."""
+    as_of = dt.datetime(2024, 6, 22, 12)
+    request = ExportRequest(export="teams", date_from=dt.date(2024, 6, 19),
+                            date_to=dt.date(2024, 6, 21), channels=("a", "b'c"))  # fmt: skip
+    plans = [plan(replace(request, export=e.name), as_of, None) for e in EXPORTS]
+    jobs = [(replace(request, export=e.name), "-") for e in EXPORTS]
+    plans.append(plan_group(request, as_of, jobs, EXPORTS, None, None))
+    texts: dict[str, str] = {}
+    for the_plan in plans:
+        for step in the_plan.steps:
+            for n, sql in enumerate(step.texts()):
+                texts.setdefault(sql, f"{step.name} {n}" if step.inputs else step.name)
+        for out in the_plan.outputs:
+            texts.setdefault(out.sql, out.export)
+    named: dict[str, str] = {}
+    for sql, name in texts.items():
+        named[name if name not in named else f"{name} ({len(named)})"] = sql
+    return named
 
 
 TEXTS = _texts()

@@ -23,6 +23,7 @@ from cxport.exports.defs import EXPORTS
 from cxport.limits import Limits
 
 if TYPE_CHECKING:
+    from cxport.engines import Engine
     from cxport.exports import ExportRequest, ExportResult
     from cxport.exports.kept import Kept
     from cxport.ingest import IngestSummary
@@ -376,7 +377,9 @@ EXPORT_NAMES = tuple(d.name for d in EXPORTS)
     "exports", metavar="EXPORT...", nargs=-1, required=True,
     type=click.Choice([*EXPORT_NAMES, "all"]),
 )  # fmt: skip
-@click.option("--db", "db", type=click.Path(dir_okay=False), help="The store.  [required]")
+@click.option("--db", "db", type=click.Path(dir_okay=False),
+              help="The store.  [required; with --engine spark, optional: it checks"
+              " --workspace and --channel]")  # fmt: skip
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="[required]")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="[required]")
 @click.option("--tz", default="UTC", show_default=True, help="IANA time zone of range and file.")
@@ -404,7 +407,14 @@ EXPORT_NAMES = tuple(d.name for d in EXPORTS)
 )
 @click.option("--delimiter", default=None, help="CSV field delimiter: , ; | or a tab.")
 @click.option("--decimal", default=None, help="Decimal mark of averages: . or ,")
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True, help="spark: computed by Spark over --lake (cxport[spark]).")  # fmt: skip
+@click.option("--lake", default=None, type=click.Path(file_okay=False),
+              help="--engine spark: the lake to read (written by `cxport lake sync`).")  # fmt: skip
+@click.option("--spark-master", default=None,
+              help="--engine spark: a cluster's master URL (spark://…, yarn, k8s://…);"
+              " default local[2].")  # fmt: skip
+@click.option("--spark-remote", default=None, help="--engine spark: a Spark Connect URL (sc://…).")
 @click.option("--workspace", default="default", show_default=True)
 @click.option("--output", default=None, help="File to write; - for standard output.")
 @click.option("--output-dir", default=None,
@@ -428,6 +438,9 @@ def export_cmd(
     delimiter: str | None,
     decimal: str | None,
     engine: str,
+    lake: str | None,
+    spark_master: str | None,
+    spark_remote: str | None,
     workspace: str,
     output: str | None,
     output_dir: str | None,
@@ -440,14 +453,10 @@ def export_cmd(
     if describe:
         _describe(exports, lang)
         return
-    db_path, start, end = (
-        _required("db", db),
-        _required("date_from", date_from),
-        _required("date_to", date_to),
-    )
+    start, end = _required("date_from", date_from), _required("date_to", date_to)
+    db_path = _required("db", db) if engine == "duckdb" else db
     try:
-        if engine == "spark":
-            raise UsageError("--engine spark is not available in this build; use duckdb")
+        _engine_options(engine, db, lake, spark_master, spark_remote)
         names = _export_names(exports, output, output_dir)
         usage.time_zone(tz)
         request = ExportRequest(
@@ -466,18 +475,44 @@ def export_cmd(
             decimal=decimal,
             workspace=workspace,
         )
-        if not Path(db_path).exists():
+        if db_path is not None and not Path(db_path).exists():
             raise UsageError(f"--db: no store at {db_path}")
-        # Read-only, taking turns with ingests and `cxport serve` (service/store_access.py).
-        with StoreAccess(Path(db_path), limits=limits()).read() as con:
-            usage.known_scope(con, workspace, channels)
-            results = _run_exports(con, _export_jobs(request, names, output, output_dir))
+        jobs = _export_jobs(request, names, output, output_dir)
+        if db_path is not None:
+            # Read-only, taking turns with ingests and `cxport serve` (service/store_access.py).
+            with StoreAccess(Path(db_path), limits=limits()).read() as con:
+                usage.known_scope(con, workspace, channels)
+                if engine == "duckdb":
+                    results = _run_exports(jobs, con)
+        if engine == "spark":
+            from cxport.engines.spark import open_engine
+
+            with open_engine(Path(lake or ""), workspace, spark_master, spark_remote) as on:
+                results = _run_exports(jobs, on=on)
     except CxportError as exc:
         fail(exc)
         return
     if len(results) == 1 and results[0].output != "-":  # several: a line each as written
         result = results[0]
         click.echo(f"{result.rows} rows, {result.bytes} bytes → {result.output}", err=True)
+
+
+def _engine_options(
+    engine: str, db: str | None, lake: str | None, master: str | None, remote: str | None
+) -> None:
+    """The options of the engine: Spark reads a lake (--db, when given, only checks
+    the workspace and channels); DuckDB reads the store and takes no Spark option."""
+    if engine == "spark" and lake is None:
+        sync = f"cxport lake sync --db {shlex.quote(db)} --lake DIR" if db else "cxport lake sync"
+        raise UsageError(
+            f"--lake: --engine spark reads a lake: give --lake DIR (`{sync}` writes it)"
+        )
+    if engine == "spark" and master and remote:
+        raise UsageError("--spark-master, --spark-remote: give one of them")
+    given = [n for n, v in (("--lake", lake), ("--spark-master", master),
+                            ("--spark-remote", remote)) if v]  # fmt: skip
+    if engine == "duckdb" and given:
+        raise UsageError(f"{given[0]}: only with --engine spark")
 
 
 def _describe(exports: tuple[str, ...], lang: str) -> None:
@@ -525,14 +560,26 @@ def _export_jobs(
     return [(r, str(folder / r.file_name())) for r in requests]
 
 
-def _run_exports(con: Connection, jobs: list[tuple[ExportRequest, str]]) -> list[ExportResult]:
+def _run_exports(
+    jobs: list[tuple[ExportRequest, str]], con: Connection | None = None, on: Engine | None = None
+) -> list[ExportResult]:
     """One export alone (computed for its own scope); several from one snapshot
-    (`run_exports`), a line per file as it is written (after a spinner on a terminal)."""
+    (`run_exports`), a line per file as it is written (after a spinner on a terminal).
+    On the store `con`, or on the engine `on` (Spark)."""
     from rich.console import Console
 
-    from cxport.exports import run_export, run_exports
+    from cxport.exports import run_export, run_export_on, run_exports, run_exports_on
+
+    def run_all(on_result: Callable[[ExportResult], None]) -> list[ExportResult]:
+        if on is not None:
+            return run_exports_on(on, jobs, on_result=on_result)
+        assert con is not None
+        return run_exports(con, jobs, on_result=on_result)
 
     if len(jobs) == 1:
+        if on is not None:
+            return [run_export_on(on, *jobs[0])]
+        assert con is not None
         return [run_export(con, *jobs[0])]
     console = Console(stderr=True)
     done = [0]
@@ -545,9 +592,9 @@ def _run_exports(con: Connection, jobs: list[tuple[ExportRequest, str]]) -> list
         )  # fmt: skip
 
     if not sys.stderr.isatty():
-        return run_exports(con, jobs, on_result=written)
+        return run_all(written)
     with console.status(f"writing {len(jobs)} exports from one snapshot …"):
-        return run_exports(con, jobs, on_result=written)
+        return run_all(written)
 
 
 @main.command("simulate")

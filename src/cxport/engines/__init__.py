@@ -6,7 +6,7 @@ per engine, as sqlmesh's engine adapters declare theirs): the dialect its
 SQL is run in, how the `cx_*` helpers are defined, how a sorted table is
 made, how rows computed in Python are loaded, whether a plan runs in a
 transaction and whether the store keeps facts to read. The code that acts
-on those differences is each engine's own module (`duckdb.py`).
+on those differences is each engine's own module (`duckdb.py`, `spark.py`).
 """
 
 from __future__ import annotations

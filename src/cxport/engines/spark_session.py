@@ -37,6 +37,7 @@ SESSION_CONF: dict[str, str] = {
 # Local mode only: no web UI, few shuffle partitions (small machines, tests).
 LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",  # no progress bars on standard error
     "spark.sql.shuffle.partitions": "2",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from cxport.engines import Engine
 from cxport.engines.duckdb import DuckDBEngine, define
 from cxport.errors import UsageError
 from cxport.exports import engine, kept
@@ -65,34 +66,30 @@ def prepare(
 
 
 def _run_group(
-    store: duckdb.DuckDBPyConnection,
+    on: Engine,
     shared: ExportRequest,
     as_of: dt.datetime,
     jobs: Sequence[tuple[ExportRequest, str | Path]],
     scope: str | None,
     use_kept: bool,
     progress: Progress | None = None,
-    on_cursor: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     on_result: Callable[[ExportResult], None] | None = None,
-    refresh: bool = True,
     storing: Callable[[], bool] | None = None,
 ) -> list[ExportResult]:
     """Exports that share `shared`'s snapshot and request tables: one plan, run
-    on one cursor (`engines/duckdb.py`).
+    in one session of the engine `on` (`cxport.engines`).
 
-    An export reads in one transaction: the version of the store it began on,
-    even if a batch is stored and the kept facts refreshed meanwhile (on
-    another cursor of the same database); the plan is made in it, from the
-    kept facts current then. Several exports commit after each file, so they
-    are of one version as long as nothing writes the store meanwhile, as
-    `cxport export all`'s read turn ensures.
+    On DuckDB an export reads in one transaction: the version of the store it
+    began on, even if a batch is stored and the kept facts refreshed meanwhile
+    (on another cursor of the same database); the plan is made in it, from the
+    kept facts current then (an engine that keeps none gives None: every fact
+    is computed). Several exports commit after each file, so they are of one
+    version as long as nothing writes the store meanwhile, as `cxport export
+    all`'s read turn ensures.
     """
     definitions = [export_def(request.export) for request, _ in jobs]
-    if refresh and use_kept and scope is None and kept.writable(store):
-        kept.refresh(store, shared.workspace, for_as_of=as_of)  # brought up to date if stale
     results: list[ExportResult] = []
-    # The file writer is this module's `write`, looked up now: a test stands in another.
-    with DuckDBEngine(store, on_cursor, write).session(helpers(shared, as_of)) as session:
+    with on.session(helpers(shared, as_of)) as session:
         found = session.kept(shared.workspace, as_of) if use_kept else None
         through = None
         if use_kept and found is None and storing is not None and storing():
@@ -113,6 +110,20 @@ def _run_group(
 
         session.execute(the_plan, progress, done)
     return results
+
+
+def _duckdb(
+    store: duckdb.DuckDBPyConnection,
+    on_cursor: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> Engine:
+    # The file writer is this module's `write`, looked up now: a test stands in another.
+    return DuckDBEngine(store, on_cursor, write)
+
+
+def _refresh(store: duckdb.DuckDBPyConnection, workspace: str, as_of: dt.datetime) -> None:
+    """Bring stale kept facts up to date, on a store open for writing."""
+    if kept.writable(store):
+        kept.refresh(store, workspace, for_as_of=as_of)
 
 
 def run_export(
@@ -140,10 +151,27 @@ def run_export(
     """
     scope = export_def(request.export).scope
     as_of = request.as_of_utc(now)
+    if refresh and use_kept and scope is None:
+        _refresh(store, request.workspace, as_of)
     return _run_group(
-        store, request, as_of, [(request, output)], scope, use_kept, progress, on_cursor,
-        refresh=refresh, storing=storing,
+        _duckdb(store, on_cursor), request, as_of, [(request, output)], scope, use_kept,
+        progress, storing=storing,
     )[0]  # fmt: skip
+
+
+def run_export_on(
+    on: Engine,
+    request: ExportRequest,
+    output: str | Path,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """`request` computed by the engine `on` (e.g. `engines.spark.SparkEngine`) and
+    written to `output`: the plan `run_export` makes, with the kept facts the
+    engine's session finds (none on Spark: every fact computed for the scope)."""
+    scope = export_def(request.export).scope
+    as_of = request.as_of_utc(now)
+    return _run_group(on, request, as_of, [(request, output)], scope, True, progress)[0]
 
 
 def _shared_key(request: ExportRequest) -> ExportRequest:
@@ -166,11 +194,35 @@ def run_exports(
     are rebuilt first and then read (unless `use_kept` is False). The files
     are the same bytes `run_export` writes.
     """
+    results: list[ExportResult] = []
+    for shared, members in _groups(jobs).items():
+        as_of = shared.as_of_utc(now)
+        if use_kept:
+            _refresh(store, shared.workspace, as_of)
+        results += _run_group(_duckdb(store), shared, as_of, members, None, use_kept,
+                              on_result=on_result)  # fmt: skip
+    return results
+
+
+def run_exports_on(
+    on: Engine,
+    jobs: Sequence[tuple[ExportRequest, str | Path]],
+    now: dt.datetime | None = None,
+    on_result: Callable[[ExportResult], None] | None = None,
+) -> list[ExportResult]:
+    """Several exports computed by the engine `on`, grouped as `run_exports` groups
+    them (one plan, each fact once, per shared request); the same files."""
+    results: list[ExportResult] = []
+    for shared, members in _groups(jobs).items():
+        as_of = shared.as_of_utc(now)
+        results += _run_group(on, shared, as_of, members, None, True, on_result=on_result)
+    return results
+
+
+def _groups(
+    jobs: Sequence[tuple[ExportRequest, str | Path]],
+) -> dict[ExportRequest, list[tuple[ExportRequest, str | Path]]]:
     groups: dict[ExportRequest, list[tuple[ExportRequest, str | Path]]] = {}
     for request, output in jobs:
         groups.setdefault(_shared_key(request), []).append((request, output))
-    results: list[ExportResult] = []
-    for shared, members in groups.items():
-        as_of = shared.as_of_utc(now)
-        results += _run_group(store, shared, as_of, members, None, use_kept, on_result=on_result)
-    return results
+    return groups
