@@ -1,0 +1,163 @@
+"""Spark against DuckDB (issue 19, item 5): the twelve exports of a month on both engines.
+
+    python -m bench.engines --conversations N [--days 35] [--folder bench/out/engines]
+                            [--master local[2]]
+
+The store is `bench/live.py`'s simulation of N conversations (`FOLDER/store-N.duckdb`,
+its kept facts built; made here when missing) and its lake (`FOLDER/lake-N`,
+written by `cxport.lake.sync` when missing). Then, for the month of the store's
+last record (America/Sao_Paulo), the twelve exports together, each way timed on
+its own, with the peak resident memory of this process and its children (the
+JVM) sampled every 0.1 s:
+
+- `duckdb`: `run_exports`, the kept facts read (what `cxport export all` does);
+- `duckdb-computed`: the same with every fact computed (`use_kept=False`), the
+  work Spark does, since a lake keeps no facts;
+- `spark`: `run_exports_on` a Spark engine (`--master`, `local[2]` by default)
+  over the lake; the session's start is timed apart.
+
+The three sets of files must be byte-identical (exit 1 if not). Prints one JSON
+object. A manual benchmark: never in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as `python bench/engines.py`: make `bench.*` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import machine
+
+
+@contextmanager
+def _peak() -> Iterator[Callable[[], float]]:
+    """The peak resident memory (GB) of this process and its children while the block runs."""
+    import psutil
+
+    me = psutil.Process()
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                with suppress(psutil.Error):
+                    total += p.memory_info().rss
+            peak[0] = max(peak[0], total)
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield lambda: round(peak[0] / 1e9, 2)
+    finally:
+        done.set()
+        sampler.join()
+
+
+def _store(folder: Path, conversations: int, days: int) -> Path:
+    from bench.live import simulated
+    from cxport.exports import kept
+    from cxport.ingest import ingest_files
+    from cxport.store import open_store
+
+    db = folder / f"store-{conversations}.duckdb"
+    if not db.exists():
+        source = simulated(folder, conversations, days)
+        con = open_store(db)
+        try:
+            ingest_files(con, [str(source)], workspace="default")
+            kept.refresh(con, "default", force=True)
+        finally:
+            con.close()
+    return db
+
+
+def _jobs(db: Path, out: Path) -> list[tuple[Any, Path]]:
+    """The twelve exports of the month of the store's last record, to files under `out`."""
+    from cxport.exports.defs import EXPORTS
+    from cxport.exports.request import ExportRequest
+    from cxport.store import open_store
+
+    con = open_store(db, read_only=True)
+    try:
+        (last,) = con.execute('SELECT max("at") FROM r_message').fetchone() or (None,)
+    finally:
+        con.close()
+    assert last is not None
+    first = last.date().replace(day=1)
+    end = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        (ExportRequest(d.name, first, end, tz="America/Sao_Paulo",
+                       as_of=dt.datetime(2100, 1, 1, tzinfo=dt.UTC)), out / f"{d.name}.csv")
+        for d in EXPORTS
+    ]  # fmt: skip
+
+
+def main() -> int:
+    from cxport.engines.spark import open_engine
+    from cxport.exports.runner import run_exports, run_exports_on
+    from cxport.lake import sync
+    from cxport.store import open_store
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--conversations", type=int, default=20_000)
+    p.add_argument("--days", type=int, default=35)
+    p.add_argument("--folder", default="bench/out/engines")
+    p.add_argument("--master", default=None, help="a Spark master URL (default: local[2])")
+    args = p.parse_args()
+    folder = Path(args.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {"conversations": args.conversations, "machine": machine()}
+
+    db = _store(folder, args.conversations, args.days)
+    lake = folder / f"lake-{args.conversations}"
+    con = open_store(db, read_only=True)
+    try:
+        t0 = time.perf_counter()
+        synced = sync(con, lake)
+        result["lake_sync_s"] = round(time.perf_counter() - t0, 2)
+        result["lake_records_written"] = synced.records
+        ways: dict[str, Path] = {}
+        for name, use_kept in (("duckdb", True), ("duckdb-computed", False)):
+            jobs = _jobs(db, folder / f"out-{args.conversations}" / name)
+            with _peak() as peak:
+                t0 = time.perf_counter()
+                run_exports(con, jobs, use_kept=use_kept)
+                result[name] = {"s": round(time.perf_counter() - t0, 2), "peak_gb": peak()}
+            ways[name] = jobs[0][1].parent
+    finally:
+        con.close()
+
+    jobs = _jobs(db, folder / f"out-{args.conversations}" / "spark")
+    with _peak() as peak:
+        t0 = time.perf_counter()
+        with open_engine(lake, "default", master=args.master) as engine:
+            started = time.perf_counter()
+            run_exports_on(engine, jobs)
+            ran = time.perf_counter()
+        result["spark"] = {"start_s": round(started - t0, 2), "s": round(ran - started, 2),
+                           "peak_gb": peak()}  # fmt: skip
+    ways["spark"] = jobs[0][1].parent
+    files = {name: {p.name: p.read_bytes() for p in path.iterdir()} for name, path in ways.items()}
+    result["month"] = jobs[0][0].date_from.isoformat()
+    result["rows_bytes"] = sum(len(b) for b in files["duckdb"].values())
+    result["identical"] = files["duckdb"] == files["duckdb-computed"] == files["spark"]
+    print(json.dumps(result, indent=1, default=str))
+    return 0 if result["identical"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
