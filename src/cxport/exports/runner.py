@@ -149,14 +149,11 @@ def run_export(
     stored and refreshed (asked once the export's transaction began), an export
     finding the kept facts stale reads the version before that batch.
     """
-    scope = export_def(request.export).scope
-    as_of = request.as_of_utc(now)
-    if refresh and use_kept and scope is None:
-        _refresh(store, request.workspace, as_of)
-    return _run_group(
-        _duckdb(store, on_cursor), request, as_of, [(request, output)], scope, use_kept,
-        progress, storing=storing,
-    )[0]  # fmt: skip
+    if refresh and use_kept and export_def(request.export).scope is None:
+        _refresh(store, request.workspace, request.as_of_utc(now))
+    return run_export_on(
+        _duckdb(store, on_cursor), request, output, now, progress, use_kept, storing
+    )
 
 
 def run_export_on(
@@ -165,13 +162,17 @@ def run_export_on(
     output: str | Path,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    use_kept: bool = True,
+    storing: Callable[[], bool] | None = None,
 ) -> ExportResult:
     """`request` computed by the engine `on` (e.g. `engines.spark.SparkEngine`) and
     written to `output`: the plan `run_export` makes, with the kept facts the
     engine's session finds (none on Spark: every fact computed for the scope)."""
     scope = export_def(request.export).scope
     as_of = request.as_of_utc(now)
-    return _run_group(on, request, as_of, [(request, output)], scope, True, progress)[0]
+    return _run_group(
+        on, request, as_of, [(request, output)], scope, use_kept, progress, storing=storing
+    )[0]
 
 
 def _shared_key(request: ExportRequest) -> ExportRequest:
@@ -194,14 +195,10 @@ def run_exports(
     are rebuilt first and then read (unless `use_kept` is False). The files
     are the same bytes `run_export` writes.
     """
-    results: list[ExportResult] = []
-    for shared, members in _groups(jobs).items():
-        as_of = shared.as_of_utc(now)
-        if use_kept:
-            _refresh(store, shared.workspace, as_of)
-        results += _run_group(_duckdb(store), shared, as_of, members, None, use_kept,
-                              on_result=on_result)  # fmt: skip
-    return results
+    if use_kept:
+        for shared in _groups(jobs):
+            _refresh(store, shared.workspace, shared.as_of_utc(now))
+    return run_exports_on(_duckdb(store), jobs, now, on_result, use_kept)
 
 
 def run_exports_on(
@@ -209,13 +206,14 @@ def run_exports_on(
     jobs: Sequence[tuple[ExportRequest, str | Path]],
     now: dt.datetime | None = None,
     on_result: Callable[[ExportResult], None] | None = None,
+    use_kept: bool = True,
 ) -> list[ExportResult]:
     """Several exports computed by the engine `on`, grouped as `run_exports` groups
     them (one plan, each fact once, per shared request); the same files."""
     results: list[ExportResult] = []
     for shared, members in _groups(jobs).items():
         as_of = shared.as_of_utc(now)
-        results += _run_group(on, shared, as_of, members, None, True, on_result=on_result)
+        results += _run_group(on, shared, as_of, members, None, use_kept, on_result=on_result)
     return results
 
 
