@@ -487,7 +487,9 @@ def export_cmd(
         if engine == "spark":
             from cxport.engines.spark import open_engine
 
-            with open_engine(Path(lake or ""), workspace, spark_master, spark_remote) as on:
+            with open_engine(
+                Path(lake or ""), workspace, spark_master, spark_remote, limits()
+            ) as on:
                 results = _run_exports(jobs, on=on)
     except CxportError as exc:
         fail(exc)

@@ -9,9 +9,10 @@ their output's ORDER BY) as a temporary view of a `localCheckpoint`, computed
 once and cut from its lineage, so a later step plans a scan of its rows and
 not the views under it again; a Python-built step by collecting its inputs
 as Arrow, calling its `rows` (as the DuckDB engine does) and loading the
-result, checkpointed. Each file's rows come back as Arrow in their order and
-are written by the shared writer (`spark_io.write_rows`). Nothing is kept:
-every fact is computed (`kept()` is None).
+result, checkpointed. Each file's rows are written by Spark as Parquet parts
+to a spool folder, from which the shared writer sorts and writes the file
+(`spark_io.write_rows`: nothing holds a whole file). Nothing is kept: every
+fact is computed (`kept()` is None).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from typing import TYPE_CHECKING
 
 from cxport.engines import Engine, OnFile, Progress, Traits
 from cxport.engines.spark_io import collect, define_lake, load_arrow, write_rows
-from cxport.engines.spark_session import SESSION_CONF
-from cxport.engines.spark_sql import Helper, spark_helpers, spark_order, to_spark
+from cxport.engines.spark_session import SESSION_CONF, is_connect
+from cxport.engines.spark_sql import Helper, spark_helpers, to_spark
 from cxport.exports.plan import Helpers, Kind, Plan, Role, Step
+from cxport.limits import Limits
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from cxport.exports.facts import FactContext
     from cxport.exports.kept import Kept
@@ -45,30 +47,35 @@ TRAITS = Traits(
     transaction="none: the lake's files are never rewritten; a sync adds parts",
     kept_facts=False,
 )
+SPOOL = ".spool"  # under the lake: where files' rows pass (`spark_io.write_rows`)
 
 
 def define(
     spark: SparkSession, step: Step, helpers: Mapping[str, Helper], ctx: FactContext
-) -> None:
-    """Define one step on `spark` (the steps it reads already defined)."""
+) -> DataFrame:
+    """Define one step on `spark` (the steps it reads already defined). Returns its
+    rows, which the caller holds while the step may be read: on Spark Connect a
+    checkpoint's rows live on the server only while their DataFrame lives here."""
     if step.kind is Kind.PYTHON:
         assert step.rows is not None, step.name
         inputs = {name: collect(spark, to_spark(sql, helpers)) for name, sql in step.inputs}
-        load_arrow(spark, step.name, step.rows(inputs, ctx), cache=True)
-        return
+        return load_arrow(spark, step.name, step.rows(inputs, ctx), cache=True)
     rows = spark.sql(to_spark(step.sql, helpers))
     if step.kind is not Kind.VIEW or step.role is Role.SNAPSHOT:
         rows = rows.localCheckpoint(eager=True)
     rows.createOrReplaceTempView(step.name)
+    return rows
 
 
 class SparkSessionOfPlan:
     """A plan's Spark session (see the module's notes)."""
 
-    def __init__(self, spark: SparkSession, helpers: Helpers) -> None:
+    def __init__(self, spark: SparkSession, helpers: Helpers, spool: Path, limits: Limits) -> None:
         self.spark = spark
         self.helpers = helpers
         self.spark_helpers = spark_helpers(helpers.zone)
+        self.spool = spool
+        self.limits = limits
 
     def kept(self, workspace: str, as_of: dt.datetime, version: bool = False) -> Kept | None:
         return None  # the lake keeps no facts: every fact is computed
@@ -76,19 +83,16 @@ class SparkSessionOfPlan:
     def execute(
         self, plan: Plan, progress: Progress | None = None, on_file: OnFile | None = None
     ) -> list[tuple[int, int]]:
+        held = []  # each step's rows, for the plan's life (`define`)
         for part, done in ((plan.steps[: plan.prepared], 0.1), (plan.steps[plan.prepared :], 0.5)):
             for step in part:
-                define(self.spark, step, self.spark_helpers, plan.context)
+                held.append(define(self.spark, step, self.spark_helpers, plan.context))
             if progress is not None:
                 progress(done)
         written = []
         for out in plan.outputs:
-            query = to_spark(out.sql, self.spark_helpers)
-            rows = collect(
-                self.spark,
-                f"SELECT * FROM ({query}) AS export_rows ORDER BY {spark_order(out.order)}",
-            )
-            rows_size = write_rows(rows, out, self.helpers)
+            rows = self.spark.sql(to_spark(out.sql, self.spark_helpers))
+            rows_size = write_rows(rows, out, self.helpers, self.spool, self.limits)
             written.append(rows_size)
             if on_file is not None:
                 on_file(out, *rows_size)
@@ -97,23 +101,37 @@ class SparkSessionOfPlan:
 
 class SparkEngine:
     """Plans run on sessions of `spark` over the lake at `lake` (its `workspace`'s
-    records, or every workspace's when None)."""
+    records, or every workspace's when None). Files' rows pass through `spool`
+    (default: `LAKE/.spool`, which a cluster sees as it sees the lake); the
+    writer's memory and spill folder are `limits`'."""
 
     traits = TRAITS
 
-    def __init__(self, spark: SparkSession, lake: Path, workspace: str | None = None) -> None:
+    def __init__(
+        self,
+        spark: SparkSession,
+        lake: Path,
+        workspace: str | None = None,
+        spool: Path | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         self.spark = spark
         self.lake = Path(lake)
         self.workspace = workspace
+        self.spool = spool or self.lake / SPOOL
+        self.limits = limits or Limits()
 
     @contextlib.contextmanager
     def session(self, helpers: Helpers) -> Iterator[SparkSessionOfPlan]:
-        spark = self.spark.newSession()
+        # Its own temporary views: a new session of the SparkContext; on Spark Connect
+        # the client's session itself (one client runs one plan at a time), since the
+        # checkpoints of a Connect `newSession` are not found by its views (4.3).
+        spark = self.spark if is_connect(self.spark) else self.spark.newSession()
         for key, value in SESSION_CONF.items():  # a new session starts from the defaults
             spark.conf.set(key, value)
         try:
             define_lake(spark, self.lake, self.workspace, spark_helpers(helpers.zone))
-            yield SparkSessionOfPlan(spark, helpers)
+            yield SparkSessionOfPlan(spark, helpers, self.spool, self.limits)
         finally:
             for table in spark.catalog.listTables():
                 if table.isTemporary:
@@ -127,7 +145,11 @@ def as_engine(spark: SparkSession, lake: Path, workspace: str | None = None) -> 
 
 @contextlib.contextmanager
 def open_engine(
-    lake: Path, workspace: str, master: str | None = None, remote: str | None = None
+    lake: Path,
+    workspace: str,
+    master: str | None = None,
+    remote: str | None = None,
+    limits: Limits | None = None,
 ) -> Iterator[SparkEngine]:
     """The Spark engine over `lake` for `workspace`'s records, on a session of its
     own (`spark_session`: local by default, `master` a cluster, `remote` Spark
@@ -151,6 +173,6 @@ def open_engine(
     except SparkUnavailable as exc:  # named as the request's field, as core errors are
         raise SparkUnavailable(f"engine: spark: {exc}") from exc
     try:
-        yield SparkEngine(spark, Path(lake), workspace)
+        yield SparkEngine(spark, Path(lake), workspace, limits=limits)
     finally:
         spark.stop()

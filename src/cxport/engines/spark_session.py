@@ -33,6 +33,9 @@ SESSION_CONF: dict[str, str] = {
     # analyzes its text again at every reference, and the snapshot's views under
     # the facts' took seconds per query.
     "spark.sql.legacy.storeAnalyzedPlanForView": "true",
+    # Files' rows pass through Parquet (`spark_io.write_rows`): a zoned instant as
+    # INT64 microseconds adjusted to UTC, which DuckDB reads, not INT96.
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
 # Local mode only: no web UI, few shuffle partitions (small machines, tests).
 LOCAL_CONF: dict[str, str] = {
@@ -60,6 +63,11 @@ def unavailable_reason(local: bool = True) -> str | None:
             "Java is not installed (Spark needs Java 17: apt-get install openjdk-17-jre-headless)"
         )
     return None
+
+
+def is_connect(spark: Any) -> bool:
+    """Whether `spark` is a Spark Connect client's session (`remote`)."""
+    return type(spark).__module__.startswith("pyspark.sql.connect.")
 
 
 def spark_session(

@@ -318,10 +318,3 @@ def to_spark(sql: str, helpers: Mapping[str, Helper] = STATIC_HELPERS) -> str:
         raise TranslationError(f"not translatable to Spark SQL: {', '.join(found)}")
     tree = translate_tree(trees[0].copy(), helpers)
     return tree.sql(WRITE, identify=True, unsupported_level=sqlglot.ErrorLevel.RAISE)
-
-
-def spark_order(order: str) -> str:
-    """An export's ORDER BY list (DuckDB) as Spark writes it (explicit NULLS)."""
-    tree = sqlglot.parse_one(f"SELECT 1 FROM t ORDER BY {order}", read=READ)
-    ordered = tree.args["order"]
-    return ", ".join(o.sql(WRITE, identify=True) for o in ordered.expressions)
