@@ -6,11 +6,15 @@ then runs the twelve exports twice: on DuckDB as `cxport export` does
 (`run_exports_on` with `SparkEngine`: one plan, every fact computed). Every
 file must be the same bytes. The scenarios cover the spec's worked example (en
 CSV, pt-BR Parquet) and a simulated workspace over a DST change, with
-a channel filter and an `as_of` in the middle of the data. One CLI call runs
-`cxport export --engine spark --lake` in a process of its own.
+a channel filter and an `as_of` in the middle of the data. Two command-line
+calls run `cxport export --engine spark --lake` in a process of their own:
+one on a local session, one as a Spark Connect client (`--spark-remote`).
 
-One Spark session for the run (it takes ~15 s to start); each plan has a
-session of its own on it (`newSession`: its own temporary views).
+One Spark session for the run, whose steps run on a standalone cluster of
+the test's own (a master and a worker, each a JVM: the lake's paths, the
+spool and the rows loaded from Python cross JVMs, as on a real cluster);
+each plan has a session of its own on it (`newSession`: its own temporary
+views).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -106,20 +111,70 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextmanager
+def _standalone_cluster(folder: Path) -> Iterator[str]:
+    """A Spark standalone cluster on 127.0.0.1: a master and one worker (two cores),
+    each a JVM of its own, started from the PySpark install's `spark-class`; its
+    master URL."""
+    from pyspark.find_spark_home import _find_spark_home
+
+    home = Path(_find_spark_home())
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1"}
+    master = f"spark://127.0.0.1:{_free_port()}"
+    daemons: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str, *args: str) -> Path:
+        log = folder / f"{name}.log"
+        with log.open("wb") as out:
+            daemons.append(subprocess.Popen(
+                [str(home / "bin" / "spark-class"), f"org.apache.spark.deploy.{name}", *args,
+                 "--host", "127.0.0.1", "--webui-port", str(_free_port())],
+                env=env, stdout=out, stderr=subprocess.STDOUT,
+            ))  # fmt: skip
+        return log
+
+    def wait_for(log: Path, text: str) -> None:
+        deadline = time.monotonic() + 90
+        while text not in log.read_text(errors="replace"):
+            assert time.monotonic() < deadline, f"no {text!r} in {log}"
+            assert all(d.poll() is None for d in daemons), log.read_text(errors="replace")
+            time.sleep(0.2)
+
+    try:
+        port = master.rsplit(":", 1)[1]
+        wait_for(start("master.Master", "--port", port), "I have been elected leader")
+        worker = start("worker.Worker", master, "--cores", "2", "--memory", "2g",
+                       "--work-dir", str(folder / "work"))  # fmt: skip
+        wait_for(worker, "Successfully registered with master")
+        yield master
+    finally:
+        for daemon in reversed(daemons):
+            daemon.terminate()
+            daemon.wait(30)
+
+
 @pytest.fixture(scope="session")
-def spark_root() -> Iterator[Any]:
-    """The run's Spark session; its JVM also serves Spark Connect on a port of
-    127.0.0.1 (`spark.connect.grpc.binding.port`: its conf), as a cluster's
-    Connect server would, for `--spark-remote` (no second JVM to start)."""
+def spark_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The run's Spark session: a driver (this process) on a standalone cluster of
+    its own, so every step runs in another JVM, as on a real cluster; the
+    driver's JVM also serves Spark Connect on a port of 127.0.0.1, for
+    `--spark-remote` (no further JVM). `spark.sql.shuffle.partitions` is the
+    local session's (2): Spark's default 200 is for large clusters."""
     from cxport.engines.spark_session import spark_session
 
-    session = spark_session(conf={
-        "spark.plugins": "org.apache.spark.sql.connect.SparkConnectPlugin",
-        "spark.connect.grpc.binding.address": "127.0.0.1",
-        "spark.connect.grpc.binding.port": str(_free_port()),
-    })  # fmt: skip
-    yield session
-    session.stop()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # the driver's address, for executors
+    with _standalone_cluster(tmp_path_factory.mktemp("spark-cluster")) as master:
+        session = spark_session(master=master, conf={
+            "spark.sql.shuffle.partitions": "2",
+            "spark.driver.host": "127.0.0.1",
+            "spark.executor.memory": "1500m",
+            "spark.plugins": "org.apache.spark.sql.connect.SparkConnectPlugin",
+            "spark.connect.grpc.binding.address": "127.0.0.1",
+            "spark.connect.grpc.binding.port": str(_free_port()),
+        })  # fmt: skip
+        assert session.sparkContext.master == master
+        yield session
+        session.stop()
 
 
 def _store(name: str, folder: Path) -> Path:

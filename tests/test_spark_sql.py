@@ -196,3 +196,12 @@ def test_the_lake_reader_reads_parquet_files(tmp_path: Path) -> None:
         sql = to_spark(read_sql(tmp_path / "lake", rt.name, "default"))
         assert "UBIGINT" not in sql
         assert _left_wrong(sql) == []
+
+
+def test_the_lake_is_read_as_a_folder_of_this_machine() -> None:
+    """An absolute path of the lake is a `file:` URI, not a path of the cluster's
+    default file system (HDFS on YARN); a relative one stays as given."""
+    sql = to_spark("SELECT a FROM read_parquet('/data/lake/r/*.parquet', hive_partitioning = true)")
+    assert "FROM `parquet`.`file:///data/lake/r/*.parquet`" in sql, sql
+    sql = to_spark("SELECT a FROM read_parquet('lake/r/*.parquet')")
+    assert "FROM `parquet`.`lake/r/*.parquet`" in sql, sql

@@ -39,7 +39,8 @@ P = ParamSpec("P")
 @click.version_option(package_name="cxport")
 @click.option("--memory-limit", envvar="CXPORT_MEMORY_LIMIT", default="", metavar="SIZE",
               help="Memory DuckDB may use (e.g. 200MB, 4GB); past it, work spills to disk."
-                   " Default: an eighth of this machine's memory.")  # fmt: skip
+                   " A local Spark session's heap too. Default: an eighth of this"
+                   " machine's memory.")  # fmt: skip
 @click.option("--temp-directory", envvar="CXPORT_TEMP_DIRECTORY", default=None,
               type=click.Path(file_okay=False, path_type=Path),
               help="Where work past the memory limit spills (default: <store>.tmp).")  # fmt: skip

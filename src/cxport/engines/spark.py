@@ -116,7 +116,7 @@ class SparkEngine:
         limits: Limits | None = None,
     ) -> None:
         self.spark = spark
-        self.lake = Path(lake)
+        self.lake = Path(lake).absolute()  # the cluster's working folder is not ours
         self.workspace = workspace
         self.spool = spool or self.lake / SPOOL
         self.limits = limits or Limits()
@@ -153,9 +153,11 @@ def open_engine(
 ) -> Iterator[SparkEngine]:
     """The Spark engine over `lake` for `workspace`'s records, on a session of its
     own (`spark_session`: local by default, `master` a cluster, `remote` Spark
-    Connect), stopped at the end. Refuses, before starting Spark, a folder that is
-    no lake or a workspace it has never synced (`UsageError`); `SparkUnavailable`
-    when PySpark or Java is missing or the session cannot start."""
+    Connect), stopped at the end. `limits`: the heap of a local session's JVM, and
+    the memory and spill folder of the writer's DuckDB. Refuses, before starting
+    Spark, a folder that is no lake or a workspace it has never synced
+    (`UsageError`); `SparkUnavailable` when PySpark or Java is missing or the
+    session cannot start."""
     from cxport.engines.spark_session import SparkUnavailable, spark_session
     from cxport.errors import UsageError
     from cxport.lake import MANIFEST, Manifest
@@ -169,7 +171,9 @@ def open_engine(
         known = ", ".join(sorted(manifest.batches)) or "none"
         raise UsageError(f"--workspace: the lake has no workspace {workspace!r}; known: {known}")
     try:
-        spark = spark_session(master=master, remote=remote)
+        spark = spark_session(
+            master=master, remote=remote, memory=(limits or Limits()).memory_bytes
+        )
     except SparkUnavailable as exc:  # named as the request's field, as core errors are
         raise SparkUnavailable(f"engine: spark: {exc}") from exc
     try:

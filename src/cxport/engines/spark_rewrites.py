@@ -199,7 +199,9 @@ def _parquet_files(tree: exp.Expression) -> exp.Expression:
     """`read_parquet('glob', hive_partitioning = true, union_by_name = true)` (the
     lake, `lake.read_sql`) → Spark's file source `parquet.`glob``. Union by name is
     the session's `spark.sql.parquet.mergeSchema` (`spark_session.py`); the lake's
-    readers select no partition column."""
+    readers select no partition column. An absolute path is a `file:` URI: the lake
+    is a folder of this machine (shared with a cluster's nodes at the same path),
+    not one of the cluster's default file system (HDFS on YARN)."""
     for node in list(tree.find_all(exp.ReadParquet)):
         path, *options = node.expressions
         known = {"hive_partitioning", "union_by_name"}
@@ -208,8 +210,9 @@ def _parquet_files(tree: exp.Expression) -> exp.Expression:
                 raise TranslationError(f"read_parquet option {option.sql(READ)}")
         if not (isinstance(path, exp.Literal) and path.is_string):
             raise TranslationError("read_parquet of something else than one path")
+        where = f"file://{path.this}" if path.this.startswith("/") else path.this
         table = exp.Table(
-            this=exp.to_identifier(path.this, quoted=True), db=exp.to_identifier("parquet")
+            this=exp.to_identifier(where, quoted=True), db=exp.to_identifier("parquet")
         )
         parent = node.parent
         if isinstance(parent, exp.Table):

@@ -37,10 +37,14 @@ SESSION_CONF: dict[str, str] = {
     # INT64 microseconds adjusted to UTC, which DuckDB reads, not INT96.
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
+# A session this process drives (local or on a cluster): the command line's
+# standard error is its own.
+DRIVER_CONF: dict[str, str] = {
+    "spark.ui.showConsoleProgress": "false",  # no progress bars on standard error
+}
 # Local mode only: no web UI, few shuffle partitions (small machines, tests).
 LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",  # no progress bars on standard error
     "spark.sql.shuffle.partitions": "2",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
@@ -75,8 +79,12 @@ def spark_session(
     remote: str | None = None,
     conf: Mapping[str, str] | None = None,
     app_name: str = "cxport",
+    memory: int | None = None,
 ) -> SparkSession:
-    """A session (the active one when it exists) set as `SESSION_CONF` says."""
+    """A session (the active one when it exists) set as `SESSION_CONF` says. A
+    local one's JVM (driver and executors at once) gets `memory` bytes of heap
+    (cxport's memory limit; Spark's default is 1 GB, which ran out at 300 000
+    conversations); a cluster's memory is the cluster's settings."""
     if master and remote:
         raise SparkUnavailable("give a Spark master or a Spark Connect remote, not both")
     reason = unavailable_reason(
@@ -93,11 +101,14 @@ def spark_session(
     else:
         master = master or DEFAULT_MASTER
         builder = builder.master(master)
+        settings.update(DRIVER_CONF)
         if master.startswith("local"):
             # The JVM picks its address from SPARK_LOCAL_IP before any conf is read:
             # without it, a host whose name does not resolve stops the launch.
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             settings.update(LOCAL_CONF)
+            if memory is not None:  # read when the JVM starts: a running one keeps its own
+                settings["spark.driver.memory"] = f"{memory >> 20}m"
     settings.update(conf or {})
     for key, value in settings.items():
         builder = builder.config(key, value)
