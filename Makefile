@@ -23,7 +23,7 @@ typecheck:
 # Two workers, each running whole files in order (their tests share module fixtures,
 # and some follow one another, e.g. the web page's).
 test:
-	$(UV) run pytest -n 2 --dist loadfile
+	$(UV) run pytest -n 2 --dist loadfile --durations=12
 
 # The benchmarks are not timed tests: CI only proves they run, at the smallest size.
 bench-smoke:

@@ -248,9 +248,11 @@ def test_the_rows_of_the_files_are_not_left_behind(run: Run) -> None:
     assert list(run.spool.iterdir()) == []
 
 
-def _export_on_the_command_line(run: Run, export: str, output: Path, *spark: str) -> None:
+def _export_on_the_command_line(run: Run, export: str, output: Path | None, *spark: str) -> None:
     """`cxport export EXPORT --engine spark --lake` in a process of its own, for
-    the simulated scenario's request, in pt-BR CSV; `spark`: its Spark options."""
+    the simulated scenario's request, in pt-BR CSV, to `output` (None: standard
+    output, where the local session's JVM must write nothing); `spark`: its
+    Spark options."""
     if not run.request.channels:
         pytest.skip("command-line runs (a Spark start each): the simulated scenario's")
     req = run.request
@@ -260,18 +262,19 @@ def _export_on_the_command_line(run: Run, export: str, output: Path, *spark: str
         [sys.executable, "-m", "cxport", "export", export, "--engine", "spark",
          "--lake", str(run.lake), *spark, "--from", req.date_from.isoformat(),
          "--to", req.date_to.isoformat(), "--tz", req.tz, "--as-of", req.as_of.isoformat(),
-         *channels, "--lang", "pt-BR", "--output", str(output)],
+         *channels, "--lang", "pt-BR", "--output", str(output or "-")],
         capture_output=True, check=False, env={**os.environ, "JAVA_TOOL_OPTIONS": QUICK_JIT},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode()
-    assert output.read_bytes() == run.duckdb[f"{export}.pt-BR.csv"].read_bytes()
+    written = done.stdout if output is None else output.read_bytes()
+    assert written == run.duckdb[f"{export}.pt-BR.csv"].read_bytes()
     assert list((run.lake / ".spool").iterdir()) == []  # the rows passed there, then went
 
 
-def test_the_command_line_writes_the_same_file_on_spark(run: Run, tmp_path: Path) -> None:
-    """A local session of the command's own (one run: the simulated scenario's,
-    with its channel filter)."""
-    _export_on_the_command_line(run, "teams", tmp_path / "teams.csv")
+def test_the_command_line_writes_the_same_file_on_spark(run: Run) -> None:
+    """A local session of the command's own, the file to standard output (one
+    run: the simulated scenario's, with its channel filter)."""
+    _export_on_the_command_line(run, "teams", None)
 
 
 def test_spark_connect_writes_the_same_file(run: Run, spark_root: Any, tmp_path: Path) -> None:

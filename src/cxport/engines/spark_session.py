@@ -45,11 +45,16 @@ DRIVER_CONF: dict[str, str] = {
 # Local mode only: no web UI, few shuffle partitions (small machines, tests).
 LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
+    # The JVM is a child of this process and shares its standard output, where
+    # `--output -` writes the file: the JVM's own warnings (the garbage
+    # collector's, at 1 M conversations) go to standard error instead.
+    "spark.driver.extraJavaOptions": "-Xlog:disable -Xlog:all=warning:stderr",
     "spark.sql.shuffle.partitions": "2",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
 }
 DEFAULT_MASTER = "local[2]"
+LEAST_HEAP = 1 << 30  # a local session's heap is never below Spark's own default, 1 GiB
 
 
 class SparkUnavailable(CxportError):
@@ -83,8 +88,8 @@ def spark_session(
 ) -> SparkSession:
     """A session (the active one when it exists) set as `SESSION_CONF` says. A
     local one's JVM (driver and executors at once) gets `memory` bytes of heap
-    (cxport's memory limit; Spark's default is 1 GB, which ran out at 300 000
-    conversations); a cluster's memory is the cluster's settings."""
+    (cxport's memory limit; Spark's default, 1 GiB, is the least: it ran out at
+    300 000 conversations); a cluster's memory is the cluster's settings."""
     if master and remote:
         raise SparkUnavailable("give a Spark master or a Spark Connect remote, not both")
     reason = unavailable_reason(
@@ -108,7 +113,7 @@ def spark_session(
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             settings.update(LOCAL_CONF)
             if memory is not None:  # read when the JVM starts: a running one keeps its own
-                settings["spark.driver.memory"] = f"{memory >> 20}m"
+                settings["spark.driver.memory"] = f"{max(memory, LEAST_HEAP) >> 20}m"
     settings.update(conf or {})
     for key, value in settings.items():
         builder = builder.config(key, value)
