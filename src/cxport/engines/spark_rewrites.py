@@ -259,6 +259,16 @@ def _unsigned_types(tree: exp.Expression) -> exp.Expression:
     return tree.transform(rewrite)
 
 
+def _materialized_ctes(tree: exp.Expression) -> exp.Expression:
+    """`WITH x AS MATERIALIZED (…)` → `WITH x AS (…)`: DuckDB computes such a part
+    once, apart (a memory matter: `f_conversation`); Spark has no such keyword and
+    plans its own exchanges."""
+    for cte in tree.find_all(exp.CTE):
+        if cte.args.get("materialized") is not None:
+            cte.set("materialized", None)
+    return tree
+
+
 Rewrite = Callable[[exp.Expression], exp.Expression]
 
 # In order: the trees are DuckDB's until the helpers (Spark's) are put in.
@@ -273,4 +283,5 @@ REWRITES: tuple[tuple[str, Rewrite], ...] = (
     ("parquet_files", _parquet_files),
     ("temp_objects", _temp_objects),
     ("unsigned_types", _unsigned_types),
+    ("materialized_ctes", _materialized_ctes),
 )

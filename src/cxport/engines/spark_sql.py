@@ -282,6 +282,11 @@ CONSTRUCTS: tuple[Construct, ...] = (
     ),
     Construct("division (DOUBLE in DuckDB)", _kinds(exp.Div), "rewrite:double_division"),
     Construct("temporary tables", _temp_table, "rewrite:temp_objects"),
+    Construct(
+        "a MATERIALIZED common table expression",
+        lambda t: any(c.args.get("materialized") is not None for c in t.find_all(exp.CTE)),
+        "rewrite:materialized_ctes",
+    ),
 )
 
 # Remedies that a fact's or export's SQL may not need: work outside SQL.

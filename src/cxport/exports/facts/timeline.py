@@ -151,14 +151,17 @@ CONVERSATION = Fact(
     "f_conversation",
     requires=("f_conversation_entity", "f_conversation_messages"),
     sql=f"""
-WITH cv AS (SELECT conversation_id, min("at") AS first_at FROM c_conversation GROUP BY conversation_id),
-st AS ({_STATUS}),
-csat AS ({_CSAT}),
-touched AS ({_TOUCHED}),
+WITH cv AS MATERIALIZED (SELECT conversation_id, min("at") AS first_at FROM c_conversation GROUP BY conversation_id),
+st AS MATERIALIZED ({_STATUS}),
+csat AS MATERIALIZED ({_CSAT}),
+touched AS MATERIALIZED ({_TOUCHED}),
 -- Each part's row as a struct, the parts of a conversation brought together by
 -- grouping, not by a chain of joins: at 10 M conversations the joins' six hash
 -- tables, built in one pipeline, outgrew the memory limit together (each spills
 -- unaware of the others, docs/decisions.md "Memory"); a grouping spills alone.
+-- For the same reason the parts' own groupings are MATERIALIZED, each computed
+-- apart: run together under the final grouping they ran out of memory at 3 M
+-- conversations in 35 days.
 ids AS (
     SELECT conversation_id, any_value(e) AS e, any_value(cv) AS cv, any_value(m) AS m,
            any_value(st) AS st, any_value(csat) AS csat, any_value(touched) AS touched
