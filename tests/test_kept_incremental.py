@@ -148,11 +148,12 @@ def _files(con: Connection, folder: Path, use_kept: bool) -> dict[str, bytes]:
 
 def _differences(con: Connection, refreshed: str, built: str) -> dict[str, int]:
     """Per stored fact, the rows of one schema not in the other (both ways), as
-    exports read them at `AS_OF` (`Fact.at_as_of`)."""
+    exports read them at `AS_OF` (`keep.at_as_of_text`)."""
     from zoneinfo import ZoneInfo
 
     from cxport.exports import engine
     from cxport.exports.facts import define_request
+    from cxport.exports.keep import Keep, at_as_of_text
 
     cur = con.cursor()
     try:
@@ -163,9 +164,8 @@ def _differences(con: Connection, refreshed: str, built: str) -> dict[str, int]:
             if fact.name not in kept.stored_facts():
                 continue
 
-            def rows(schema: str, name: str = fact.name, at: str | None = fact.at_as_of) -> str:
-                table = f"{schema}.{name}"
-                return at.format(kept=table) if at else f"SELECT * FROM {table}"
+            def rows(schema: str, keep: Keep = fact) -> str:
+                return f"SELECT * FROM ({at_as_of_text(keep, f'{schema}.{keep.name}')}) AS k"
 
             a, b = rows(refreshed), rows(built)
             (n,) = cur.execute(

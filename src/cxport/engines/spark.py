@@ -42,7 +42,8 @@ TRAITS = Traits(
     helpers=(),  # expanded into each translated query (`spark_sql.spark_helpers`)
     zone_helper="SQL CASEs over the zone's offsets in 1970-2100 (`zones.offset_sql`);"
     " an instant outside stops the query (raise_error)",
-    sorted_table="as a table (a localCheckpoint): the file's rows are sorted by their ORDER BY",
+    sorted_table="as a table (a localCheckpoint: a Spark table has no order); a file's rows"
+    " are written as Parquet parts to the spool, then sorted by the writer's DuckDB",
     python_rows="the inputs collected as Arrow, the rows loaded by createDataFrame, checkpointed",
     transaction="none: the lake's files are never rewritten; a sync adds parts",
     kept_facts=False,

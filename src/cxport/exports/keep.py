@@ -33,6 +33,8 @@ from cxport.exports.kept_plan import (
     TOUCHED_MESSAGE,
 )
 
+KEPT_ROWS = "kept_rows"  # what `Keep.at_as_of` reads: the kept copy's rows
+
 
 @dataclass(frozen=True)
 class Keep:
@@ -50,8 +52,9 @@ class Keep:
     # runs; the refresh deletes the kept rows of each by itself (a CASE or an
     # OR over two keys scans and tests every kept row instead).
     touched: str | tuple[str, ...] | None = None
-    # A SELECT over `{kept}` (the kept rows) giving the fact at the request's
-    # `as_of` (None: as kept).
+    # A SELECT over `kept_rows` (the kept rows: a name the planner binds to the
+    # kept copy, `at_as_of_text`) giving the fact at the request's `as_of`
+    # (None: as kept).
     at_as_of: str | None = None
     # The kept copy's rows are stored in this order (an ORDER BY list): the one
     # its export sorts by, which then sorts rows already in order, much faster;
@@ -138,5 +141,8 @@ KEEP: dict[str, Keep] = {
 
 
 def at_as_of_text(keep: Keep, table: str) -> str:
-    """The SELECT giving `keep`'s fact at the request's `as_of` from its copy `table`."""
-    return keep.at_as_of.format(kept=table) if keep.at_as_of else f"SELECT * FROM {table}"
+    """The SELECT giving `keep`'s fact at the request's `as_of` from its copy `table`
+    (`kept_rows`, a common table expression: no text is substituted)."""
+    if keep.at_as_of is None:
+        return f"SELECT * FROM {table}"
+    return f"WITH {KEPT_ROWS} AS (SELECT * FROM {table}) {keep.at_as_of.strip()}"

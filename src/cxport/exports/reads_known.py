@@ -86,6 +86,10 @@ KNOWN: dict[str, tuple[str, ...]] = {
         "req_channel",
         "s_message",
     ),
+    "6f075c56c7f1f65aa0fa": (
+        "f_presence_interval",
+        "req",
+    ),
     "72714c12c5b6784fc70a": (
         "f_lock_session",
         "req",
@@ -115,6 +119,10 @@ KNOWN: dict[str, tuple[str, ...]] = {
         "e_agent",
         "f_agent_credit",
         "f_agent_presence_time",
+    ),
+    "88777b8e1bebec40b1f0": (
+        "f_lock_session",
+        "req",
     ),
     "8e084bb22a39580a70f1": (
         "f_contact_attribute_value",
@@ -184,10 +192,6 @@ KNOWN: dict[str, tuple[str, ...]] = {
         "req",
         "req_channel",
     ),
-    "bd29419584bdb927c687": (
-        "f_presence_interval",
-        "req",
-    ),
     "bd6bf4ff75bd7e402b03": (
         "c_message",
         "c_tag_applied",
@@ -239,10 +243,6 @@ KNOWN: dict[str, tuple[str, ...]] = {
         "e_contact_attribute_definition",
         "f_contact_entity",
         "s_contact_attribute",
-    ),
-    "d6464da6289e0d754916": (
-        "f_lock_session",
-        "req",
     ),
     "d82afb21cb02e781cbd0": (
         "f_business_channel",

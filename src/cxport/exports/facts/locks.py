@@ -36,8 +36,9 @@ from __future__ import annotations
 
 from cxport.exports.facts import Fact
 
-# Kept at the horizon (no record after it), `kept.py`: a session still open
-# ends at the request's `as_of` instead, and its class stands (no reply or
+# Kept at the horizon (no record after it), `kept.py`: read from the kept rows
+# (`kept_rows`: the planner binds the name, `keep.at_as_of_text`), a session
+# still open ends at the request's `as_of` instead, and its class stands (no reply or
 # resolution can come between the horizon and `as_of`).
 LOCK_SESSION_AT_AS_OF = """
 SELECT k.agent_id, k.conversation_id, k.channel_id, k.team_id, k.lock_record_id, k.started_at,
@@ -45,7 +46,7 @@ SELECT k.agent_id, k.conversation_id, k.channel_id, k.team_id, k.lock_record_id,
        k.end_rule, k.class,
        CASE WHEN k.end_rule = 'as_of' THEN cx_ms(k.started_at, r.as_of) ELSE k.duration_ms END
            AS duration_ms
-FROM {kept} AS k CROSS JOIN req AS r
+FROM kept_rows AS k CROSS JOIN req AS r
 """
 
 # Ranks of `records.TYPE_RANK`: lock 1, unlock 2, status_change 3, presence 4. In each

@@ -32,12 +32,13 @@ from cxport.exports.facts import Fact
 # request's `as_of` instead (`at_as_of`).
 _UNTIL = "coalesce({p}.ended_at, r.as_of)"
 
-# The kept rows (`{kept}`) at the request's `as_of` (`kept.py`).
+# The kept rows (`kept_rows`: the planner binds the name to the kept copy,
+# `keep.at_as_of_text`) at the request's `as_of`.
 PRESENCE_AT_AS_OF = f"""
     SELECT k.agent_id, k.record_id, k.status, k.away_state, k.started_at, k.ended_at,
            {_UNTIL.format(p="k")} AS until_at,
            cx_ms(k.started_at, {_UNTIL.format(p="k")}) AS duration_ms
-    FROM {{kept}} AS k CROSS JOIN req AS r
+    FROM kept_rows AS k CROSS JOIN req AS r
     """
 
 PRESENCE_INTERVAL = Fact(
