@@ -163,6 +163,7 @@ def open_engine(
     from cxport.errors import UsageError
     from cxport.lake import MANIFEST, Manifest
 
+    limits = limits or Limits()
     manifest = Manifest.read(Path(lake))
     if not manifest.columns:
         raise UsageError(
@@ -172,9 +173,7 @@ def open_engine(
         known = ", ".join(sorted(manifest.batches)) or "none"
         raise UsageError(f"--workspace: the lake has no workspace {workspace!r}; known: {known}")
     try:
-        spark = spark_session(
-            master=master, remote=remote, memory=(limits or Limits()).memory_bytes
-        )
+        spark = spark_session(master=master, remote=remote, memory=limits.memory_bytes)
     except SparkUnavailable as exc:  # named as the request's field, as core errors are
         raise SparkUnavailable(f"engine: spark: {exc}") from exc
     try:

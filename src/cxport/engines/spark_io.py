@@ -92,18 +92,18 @@ def write_rows(
     folder = spool / f"rows-{uuid.uuid4().hex}"
     try:
         rows.write.parquet(folder.absolute().as_uri())
+        if not any(folder.glob("*.parquet")):  # Spark writes one part even when empty
+            raise SpoolError(
+                f"Spark wrote the rows of {output.target} to {folder}, where this machine"
+                " sees no Parquet part: the spool must be a folder the cluster and this"
+                " machine share (by default the lake's .spool)"
+            )
+        source = f"read_parquet({q(str(folder / '*.parquet'))})"
         con = duckdb.connect()
         try:
             con.execute("SET TimeZone = 'UTC'")
             limits.apply(con, folder / "writer")  # spills beside the parts, unless set
             engine.install(con, helpers.zone, window=helpers.window)
-            if not any(folder.glob("*.parquet")):  # Spark writes one part even when empty
-                raise SpoolError(
-                    f"Spark wrote the rows of {output.target} to {folder}, where this machine"
-                    " sees no Parquet part: the spool must be a folder the cluster and this"
-                    " machine share (by default the lake's .spool)"
-                )
-            source = f"read_parquet({q(str(folder / '*.parquet'))})"
             query = f"SELECT {_as_duckdb_types(con, source)} FROM {source}"
             return write(con, output.columns, query, output.order, output.spec, output.target)
         finally:
