@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -99,6 +100,11 @@ def spark_session(
         raise SparkUnavailable(reason)
     from pyspark.sql import SparkSession
 
+    # PySpark 4.3 warns at every Arrow transfer that it was not tested with pandas 3;
+    # cxport passes Arrow, never pandas, so the command's standard error stays clean.
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     builder: Any = SparkSession.builder.appName(app_name)
     settings = dict(SESSION_CONF)
     if remote:
