@@ -155,7 +155,9 @@ def _one_sorted_copy(
 ) -> tuple[int, int]:
     """The writer as it was: one COPY of the query's rows sorted in it."""
     sorted_rows = f"SELECT * FROM ({query}) AS rows_ ORDER BY {order}"
-    return writer._copy(con, writer.select_for(columns, sorted_rows, spec), spec, output)
+    with writer._complete_file(spec, output) as target:
+        rows = writer._copy(con, writer.select_for(columns, sorted_rows, spec), spec, target, True)
+    return rows, target.size
 
 
 def test_a_month_of_messages_is_written_where_one_sorted_copy_runs_out_of_memory(

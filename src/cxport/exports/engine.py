@@ -65,12 +65,18 @@ def create_sorted(con: duckdb.DuckDBPyConnection, table: str, query: str, order:
     """
     staging = f"cx_unsorted_{uuid.uuid4().hex}"
     with run_after(con, f"DROP TABLE IF EXISTS {staging}"):
-        # No order to keep, so no buffering to keep it.
-        con.execute("SET SESSION preserve_insertion_order = false")
-        with run_after(con, "RESET SESSION preserve_insertion_order"):
-            con.execute(f"CREATE TEMP TABLE {staging} AS {query}")
+        create_unsorted(con, staging, query)
         kind = "TABLE" if "." in table else "TEMP TABLE"
         con.execute(f"CREATE OR REPLACE {kind} {table} AS SELECT * FROM {staging} ORDER BY {order}")
+
+
+def create_unsorted(con: duckdb.DuckDBPyConnection, table: str, query: str) -> None:
+    """Create the temporary `table` holding the rows of `query`, in no order
+    (`create_sorted`'s first step)."""
+    # No order to keep, so no buffering to keep it.
+    con.execute("SET SESSION preserve_insertion_order = false")
+    with run_after(con, "RESET SESSION preserve_insertion_order"):
+        con.execute(f"CREATE TEMP TABLE {table} AS {query}")
 
 
 @contextlib.contextmanager

@@ -10,24 +10,29 @@ TIMESTAMPTZ, durations as integer seconds). Files are streamed by DuckDB's
 COPY to a temporary name beside the target and renamed when complete.
 
 The rows' order is the export's `order` (data, apart from its SQL). They are
-sorted apart from the query and from the COPY (`engine.create_sorted`), so
-that every step spills to disk past the memory limit (issue 23).
+sorted apart from the query and from the COPY, in chunks that each sort in
+memory, so that no step fails past the memory limit and a large file does
+not hold its rows twice on disk (issue 23, `write`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import shutil
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from cxport.exports.catalogue import ColType, Column
-from cxport.exports.engine import create_sorted, run_after
+from cxport.exports.engine import create_unsorted, run_after
+from cxport.limits import MiB, memory_of
 
 BOM = "\ufeff".encode()
 
@@ -122,11 +127,11 @@ class FileSpec:
         """As DuckDB's NEW_LINE option spells it."""
         return "\\r\\n" if self.excel else "\\n"
 
-    def csv_options(self) -> str:
+    def csv_options(self, header: bool = True) -> str:
         # COMMENT '': no comment character, else DuckDB quotes every field
         # holding '#' (its default), which RFC 4180 and exports.md do not ask.
         return (
-            f"FORMAT csv, HEADER true, DELIMITER {_sql_text(self.field_delimiter)}, "
+            f"FORMAT csv, HEADER {str(header).lower()}, DELIMITER {_sql_text(self.field_delimiter)}, "
             f"QUOTE '\"', ESCAPE '\"', NEW_LINE '{self.newline}', COMMENT ''"
         )
 
@@ -143,6 +148,13 @@ def select_for(columns: tuple[Column, ...], query: str, spec: FileSpec) -> str:
     return f"SELECT {', '.join(items)} FROM ({query}) AS export_rows"
 
 
+# Rows sorted at once, per MiB of the memory limit: a sorted run of about a
+# KiB per row (a `messages` row is about 300 bytes of CSV) stays well within
+# the limit, so a chunk's sort never spills.
+CHUNK_ROWS_PER_MIB = 1024
+SAMPLE_ROWS = 65_536  # rows sampled for the chunks' bounds
+
+
 def write(
     con: duckdb.DuckDBPyConnection,
     columns: tuple[Column, ...],
@@ -155,49 +167,158 @@ def write(
     selects), to `output` (`-` = standard output).
 
     Returns (rows, bytes). The file appears only when complete.
+
+    The rows are held unsorted in a temporary table of this call's own
+    (cursors of one store write at once), then sorted chunk by chunk into
+    another and copied out: a COPY whose query ends in its ORDER BY keeps the
+    sorted run in memory in DuckDB 2.0.1 and fails past the limit, and one sort
+    of every row of a large file spills all of them to disk beside their
+    unsorted copy (a month of `messages` at 10 M conversations: about 40 GB).
+    The chunks are ranges of the order's first key (`chunks`), each small
+    enough to sort in memory, so in order one after the other they are the
+    file's order. A CSV file is each chunk's COPY appended in turn (the header
+    in the first), so at most one chunk's sorted rows are held at once; a
+    Parquet file is one COPY of every chunk's sorted rows. The COPY keeps a
+    table's order because `preserve_insertion_order` stays on (nothing sets it
+    but `engine.create_unsorted`, for its own cursor).
     """
-    # Sorted into a temporary table of this call's own (cursors of one store
-    # write at once), then copied: a COPY whose query ends in its ORDER BY keeps
-    # the sorted run in memory in DuckDB 2.0.1, and fails past the limit. The
-    # COPY keeps the table's order because `preserve_insertion_order` stays on
-    # (nothing sets it but `create_sorted`, for its own cursor).
-    sorted_rows = f"cx_export_{uuid.uuid4().hex}"
-    with run_after(con, f"DROP TABLE IF EXISTS {sorted_rows}"):
-        create_sorted(con, sorted_rows, query, order)
-        return _copy(con, select_for(columns, f"SELECT * FROM {sorted_rows}", spec), spec, output)
+    unsorted = f"cx_unsorted_{uuid.uuid4().hex}"
+    with run_after(con, f"DROP TABLE IF EXISTS {unsorted}"):
+        create_unsorted(con, unsorted, query)
+        ranges = chunks(con, unsorted, order)
+        copies = [[r] for r in ranges] if spec.format == "csv" else [ranges]
+        with _complete_file(spec, output) as target:
+            rows = 0
+            for n, copy in enumerate(copies):
+                sorted_rows = f"cx_export_{uuid.uuid4().hex}"
+                with run_after(con, f"DROP TABLE IF EXISTS {sorted_rows}"):
+                    verb = f"CREATE TEMP TABLE {sorted_rows} AS"
+                    for where, bounds in copy:
+                        sql = f"SELECT * FROM {unsorted}{where} ORDER BY {order}"
+                        con.execute(f"{verb} {sql}", bounds)
+                        verb = f"INSERT INTO {sorted_rows}"
+                    select = select_for(columns, f"SELECT * FROM {sorted_rows}", spec)
+                    rows += _copy(con, select, spec, target, header=n == 0)
+        return rows, target.size
 
 
-def _copy(
-    con: duckdb.DuckDBPyConnection, select: str, spec: FileSpec, output: str | Path
-) -> tuple[int, int]:
+Range = tuple[str, list[object]]  # a WHERE clause ("" for every row) and its parameters
+
+
+def chunks(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[Range]:
+    """The rows of `table` as ranges of `order`'s first key, in its order: one
+    range holding every row when they sort in memory at once.
+
+    Bounds are quantiles of a sample of the key; a range holds every row from
+    its bound to the next one's, so rows equal in the first key are in one
+    range and the ranges' sorts, one after the other, are one sort. Rows whose
+    key is NULL are a range of their own, where `order` puts them.
+    """
+    (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,)
+    per_chunk = max(1, memory_of(con) // MiB * CHUNK_ROWS_PER_MIB)
+    key = _first_key(order)
+    if rows <= per_chunk or key is None:
+        return [("", [])]
+    expr, nulls_first = key
+    count = -(-rows // per_chunk)
+    fractions = ", ".join(str(i / count) for i in range(1, count))
+    (sampled,) = con.execute(
+        f"SELECT quantile_disc(k, [{fractions}]) FROM (SELECT {expr} AS k FROM {table}"
+        f" USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (7))"
+    ).fetchone() or (None,)
+    bounds: list[object] = []
+    for value in sampled or []:
+        if value is not None and (not bounds or value != bounds[-1]):
+            bounds.append(value)
+    ranges: list[Range] = []
+    for lo, hi in itertools.pairwise([None, *bounds, None]):
+        tests = [f"({expr}) >= ?"] * (lo is not None) + [f"({expr}) < ?"] * (hi is not None)
+        tests = tests or [f"({expr}) IS NOT NULL"]
+        ranges.append((" WHERE " + " AND ".join(tests), [v for v in (lo, hi) if v is not None]))
+    nulls: Range = (f" WHERE ({expr}) IS NULL", [])
+    return [nulls, *ranges] if nulls_first else [*ranges, nulls]
+
+
+def _first_key(order: str) -> tuple[str, bool] | None:
+    """The first expression of an ORDER BY list and whether its NULLs come first
+    (DuckDB's default: last); None when it sorts descending."""
+    depth, end = 0, len(order)
+    for i, char in enumerate(order):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            end = i
+            break
+    words = order[:end].split()
+    nulls_first = False
+    if [w.upper() for w in words[-2:]] in (["NULLS", "FIRST"], ["NULLS", "LAST"]):
+        nulls_first = words[-1].upper() == "FIRST"
+        words = words[:-2]
+    if words and words[-1].upper() == "DESC":
+        return None
+    if words and words[-1].upper() == "ASC":
+        words = words[:-1]
+    return " ".join(words), nulls_first
+
+
+class _Target:
+    """The temporary file a COPY writes, or several COPYs append to."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.size = 0
+
+
+@contextlib.contextmanager
+def _complete_file(spec: FileSpec, output: str | Path) -> Iterator[_Target]:
+    """A temporary file beside `output` to write; when the block ends well,
+    started with the BOM the spec asks for and moved to `output` (or copied to
+    standard output), else removed."""
     to_stdout = str(output) == "-"
     target_dir = Path(tempfile.gettempdir()) if to_stdout else Path(output).resolve().parent
     target_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".cxport-", suffix=".partial", dir=target_dir)
     os.close(fd)
-    tmp = Path(tmp_name)
+    target = _Target(Path(tmp_name))
     try:
-        if spec.format == "parquet":
-            options = "FORMAT parquet, COMPRESSION zstd"
-        else:
-            options = spec.csv_options()
-        sql = f"COPY ({select}) TO '{tmp.as_posix()}' ({options})"
-        result = con.execute(sql).fetchone()
-        rows = int(result[0]) if result else 0
+        yield target
         if spec.format == "csv" and spec.with_bom:
-            _prepend(tmp, BOM)
-        size = tmp.stat().st_size
+            _prepend(target.path, BOM)
+        target.size = target.path.stat().st_size
         if to_stdout:
-            with tmp.open("rb") as src:
+            with target.path.open("rb") as src:
                 shutil.copyfileobj(src, sys.stdout.buffer, 1 << 20)
             sys.stdout.buffer.flush()
-            tmp.unlink()
+            target.path.unlink()
         else:
-            os.replace(tmp, output)
-        return rows, size
+            os.replace(target.path, output)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        target.path.unlink(missing_ok=True)
         raise
+
+
+def _copy(
+    con: duckdb.DuckDBPyConnection, select: str, spec: FileSpec, target: _Target, header: bool
+) -> int:
+    """COPY `select`'s rows to `target`'s file, or after what it holds (header:
+    the first COPY). Returns the rows."""
+    path = target.path if header else target.path.with_suffix(".part")
+    if spec.format == "parquet":
+        options = "FORMAT parquet, COMPRESSION zstd"
+    else:
+        options = spec.csv_options(header)
+    try:
+        result = con.execute(f"COPY ({select}) TO '{path.as_posix()}' ({options})").fetchone()
+        if not header:
+            _append(path, target.path)
+    finally:
+        if not header:
+            path.unlink(missing_ok=True)
+    return int(result[0]) if result else 0
+
+
+def _append(part: Path, whole: Path) -> None:
+    with part.open("rb") as src, whole.open("ab") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
 
 
 def _prepend(path: Path, prefix: bytes) -> None:

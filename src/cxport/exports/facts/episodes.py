@@ -36,7 +36,11 @@ from cxport.exports.facts import Fact
 
 RESPONSE_EPISODE = Fact(
     name="f_response_episode",
-    materialize=False,  # one export reads it, once: a view spares writing 1 M rows
+    # A table, though one export reads it once: inlined as a view into the
+    # export's own statement, its joins and the export's shared one pipeline,
+    # and at 3 M conversations that statement ran out of memory under the
+    # default limit (issue 23); alone it spills.
+    materialize=True,
     requires=("f_conversation_entity",),
     sql="""
     WITH walk AS (
