@@ -147,6 +147,51 @@ FROM (
 GROUP BY conversation_id
 """
 
+# The parts' columns (`f_conversation`'s `parts`), one value each per conversation.
+_PART_COLUMNS = [
+    "channel_id",
+    "contact_profile_id",
+    "url",
+    "language",
+    "cv_first_at",
+    "first_message_at",
+    "last_message_at",
+    "inbound_count",
+    "outbound_count",
+    "human_outbound_count",
+    "first_inbound_at",
+    "first_inbound_message_id",
+    "st_first_at",
+    "st_last_at",
+    "current_status",
+    "first_resolution_at",
+    "first_resolution_record_id",
+    "first_resolution_agent_id",
+    "first_resolution_team_id",
+    "last_resolution_record_id",
+    "last_resolution_at",
+    "last_resolution_agent_id",
+    "last_resolution_virtual_agent_id",
+    "last_resolution_team_id",
+    "resolved_by",
+    "resolve_reason",
+    "resolve_comment",
+    "resolve_trigger",
+    "last_status_change_record_id",
+    "last_status_change_at",
+    "last_status_change_status",
+    "last_status_change_agent_id",
+    "last_status_change_virtual_agent_id",
+    "last_status_change_team_id",
+    "csat_last_at",
+    "csat_score",
+    "csat_last_event",
+    "csat_follow_up_question",
+    "csat_follow_up_answer",
+    "touched_last_at",
+]
+_ONE_VALUE_EACH = ",\n           ".join(f"any_value({c}) AS {c}" for c in _PART_COLUMNS)
+
 CONVERSATION = Fact(
     "f_conversation",
     requires=("f_conversation_entity", "f_conversation_messages"),
@@ -155,62 +200,85 @@ WITH cv AS MATERIALIZED (SELECT conversation_id, min("at") AS first_at FROM c_co
 st AS MATERIALIZED ({_STATUS}),
 csat AS MATERIALIZED ({_CSAT}),
 touched AS MATERIALIZED ({_TOUCHED}),
--- Each part's row as a struct, the parts of a conversation brought together by
--- grouping, not by a chain of joins: at 10 M conversations the joins' six hash
--- tables, built in one pipeline, outgrew the memory limit together (each spills
--- unaware of the others, docs/decisions.md "Memory"); a grouping spills alone.
--- For the same reason the parts' own groupings are MATERIALIZED, each computed
--- apart: run together under the final grouping they ran out of memory at 3 M
--- conversations in 35 days.
-ids AS (
-    SELECT conversation_id, any_value(e) AS e, any_value(cv) AS cv, any_value(m) AS m,
-           any_value(st) AS st, any_value(csat) AS csat, any_value(touched) AS touched
-    FROM (
-        SELECT e.conversation_id, e FROM f_conversation_entity AS e
-        UNION ALL BY NAME SELECT cv.conversation_id, cv FROM cv
-        UNION ALL BY NAME SELECT m.conversation_id, m FROM f_conversation_messages AS m
-        UNION ALL BY NAME SELECT st.conversation_id, st FROM st
-        UNION ALL BY NAME SELECT csat.conversation_id, csat FROM csat
-        UNION ALL BY NAME SELECT touched.conversation_id, touched FROM touched
-    ) AS parts
+-- The parts of a conversation brought together by grouping, not by a chain of
+-- joins: at 10 M conversations the joins' six hash tables, built in one
+-- pipeline, outgrew the memory limit together (each spills unaware of the
+-- others, docs/decisions.md "Memory"); a grouping spills alone. Each part
+-- brings its own columns, flat (NULL in the other parts' rows), and the group
+-- takes each column's one value: flat values aggregate in the grouping's own
+-- rows, where a part's row as a struct was an object per group and part, and
+-- took a minute at 3 M conversations. For the same reason the parts' own
+-- groupings are MATERIALIZED, each computed apart: run together under the
+-- final grouping they ran out of memory at 3 M conversations in 35 days.
+parts AS (
+    SELECT conversation_id, channel_id, contact_profile_id, url, language
+    FROM f_conversation_entity
+    UNION ALL BY NAME
+    SELECT conversation_id, first_at AS cv_first_at FROM cv
+    UNION ALL BY NAME
+    SELECT conversation_id, first_message_at, last_message_at, inbound_count, outbound_count,
+           human_outbound_count, first_inbound_at, first_inbound_message_id
+    FROM f_conversation_messages
+    UNION ALL BY NAME
+    SELECT conversation_id, first_at AS st_first_at, last_at AS st_last_at, current_status,
+           first_res.at AS first_resolution_at,
+           first_res.record_id AS first_resolution_record_id,
+           first_res.agent_id AS first_resolution_agent_id,
+           first_res.team_id AS first_resolution_team_id,
+           last_res.record_id AS last_resolution_record_id,
+           last_res.at AS last_resolution_at,
+           last_res.agent_id AS last_resolution_agent_id,
+           last_res.virtual_agent_id AS last_resolution_virtual_agent_id,
+           last_res.team_id AS last_resolution_team_id,
+           last_res.resolved_by AS resolved_by,
+           last_res.resolve_reason AS resolve_reason,
+           last_res.resolve_comment AS resolve_comment,
+           last_res.resolve_trigger AS resolve_trigger,
+           last_sc.record_id AS last_status_change_record_id,
+           last_sc.at AS last_status_change_at,
+           last_sc.status AS last_status_change_status,
+           last_sc.agent_id AS last_status_change_agent_id,
+           last_sc.virtual_agent_id AS last_status_change_virtual_agent_id,
+           last_sc.team_id AS last_status_change_team_id
+    FROM st
+    UNION ALL BY NAME
+    SELECT conversation_id, last_at AS csat_last_at, csat_score, last_event AS csat_last_event,
+           csat_follow_up_question, csat_follow_up_answer
+    FROM csat
+    UNION ALL BY NAME
+    SELECT conversation_id, last_at AS touched_last_at FROM touched
+),
+c AS (
+    SELECT conversation_id, {_ONE_VALUE_EACH}
+    FROM parts
     GROUP BY conversation_id
-    HAVING any_value(cv) IS NOT NULL OR any_value(m) IS NOT NULL OR any_value(st) IS NOT NULL
+    -- A conversation is known by a record of it, a message or a status change
+    -- (each part's first column is never NULL in its own rows).
+    HAVING any_value(cv_first_at) IS NOT NULL OR any_value(inbound_count) IS NOT NULL
+        OR any_value(st_first_at) IS NOT NULL
 )
-SELECT ids.conversation_id,
-       e.channel_id, e.contact_profile_id, e.url, e.language,
-       least(cv.first_at, m.first_message_at, st.first_at) AS created_at,
-       coalesce(st.current_status, 'NEW') AS current_status,
-       st.first_res.at AS first_resolution_at,
-       st.first_res.record_id AS first_resolution_record_id,
-       st.first_res.agent_id AS first_resolution_agent_id,
-       st.first_res.team_id AS first_resolution_team_id,
-       st.last_res.record_id AS last_resolution_record_id,
-       st.last_res.at AS last_resolution_at,
-       st.last_res.agent_id AS last_resolution_agent_id,
-       st.last_res.virtual_agent_id AS last_resolution_virtual_agent_id,
-       st.last_res.team_id AS last_resolution_team_id,
-       st.last_res.resolved_by AS resolved_by,
-       st.last_res.resolve_reason AS resolve_reason,
-       st.last_res.resolve_comment AS resolve_comment,
-       st.last_res.resolve_trigger AS resolve_trigger,
-       st.last_sc.record_id AS last_status_change_record_id,
-       st.last_sc.at AS last_status_change_at,
-       st.last_sc.status AS last_status_change_status,
-       st.last_sc.agent_id AS last_status_change_agent_id,
-       st.last_sc.virtual_agent_id AS last_status_change_virtual_agent_id,
-       st.last_sc.team_id AS last_status_change_team_id,
-       coalesce(m.inbound_count, 0) AS inbound_count,
-       coalesce(m.outbound_count, 0) AS outbound_count,
-       coalesce(m.human_outbound_count, 0) AS human_outbound_count,
-       m.first_inbound_at, m.first_inbound_message_id,
-       CASE WHEN st.first_res.at >= m.first_inbound_at
-            THEN cx_ms(m.first_inbound_at, st.first_res.at) END AS resolution_ms,
-       csat.csat_score,
-       CASE csat.last_event WHEN 'SENT' THEN 'SENT' WHEN 'ANSWERED' THEN 'ANSWERED'
+SELECT conversation_id, channel_id, contact_profile_id, url, language,
+       least(cv_first_at, first_message_at, st_first_at) AS created_at,
+       coalesce(current_status, 'NEW') AS current_status,
+       first_resolution_at, first_resolution_record_id, first_resolution_agent_id,
+       first_resolution_team_id, last_resolution_record_id, last_resolution_at,
+       last_resolution_agent_id, last_resolution_virtual_agent_id, last_resolution_team_id,
+       resolved_by, resolve_reason, resolve_comment, resolve_trigger,
+       last_status_change_record_id, last_status_change_at, last_status_change_status,
+       last_status_change_agent_id, last_status_change_virtual_agent_id,
+       last_status_change_team_id,
+       coalesce(inbound_count, 0) AS inbound_count,
+       coalesce(outbound_count, 0) AS outbound_count,
+       coalesce(human_outbound_count, 0) AS human_outbound_count,
+       first_inbound_at, first_inbound_message_id,
+       CASE WHEN first_resolution_at >= first_inbound_at
+            THEN cx_ms(first_inbound_at, first_resolution_at) END AS resolution_ms,
+       csat_score,
+       CASE csat_last_event WHEN 'SENT' THEN 'SENT' WHEN 'ANSWERED' THEN 'ANSWERED'
             WHEN 'FOLLOW_UP_ANSWERED' THEN 'COMPLETED' END AS csat_status,
-       csat.csat_follow_up_question, csat.csat_follow_up_answer,
-       greatest(m.last_message_at, st.last_at, csat.last_at, touched.last_at) AS last_updated
-FROM ids
+       csat_follow_up_question, csat_follow_up_answer,
+       greatest(last_message_at, st_last_at, csat_last_at, touched_last_at) AS last_updated
+FROM c
 """,
 )
 
