@@ -161,28 +161,7 @@ _PART_COLUMNS = [
     "human_outbound_count",
     "first_inbound_at",
     "first_inbound_message_id",
-    "st_first_at",
-    "st_last_at",
-    "current_status",
-    "first_resolution_at",
-    "first_resolution_record_id",
-    "first_resolution_agent_id",
-    "first_resolution_team_id",
-    "last_resolution_record_id",
-    "last_resolution_at",
-    "last_resolution_agent_id",
-    "last_resolution_virtual_agent_id",
-    "last_resolution_team_id",
-    "resolved_by",
-    "resolve_reason",
-    "resolve_comment",
-    "resolve_trigger",
-    "last_status_change_record_id",
-    "last_status_change_at",
-    "last_status_change_status",
-    "last_status_change_agent_id",
-    "last_status_change_virtual_agent_id",
-    "last_status_change_team_id",
+    "st_known_at",
     "csat_last_at",
     "csat_score",
     "csat_last_event",
@@ -197,29 +176,7 @@ CONVERSATION = Fact(
     requires=("f_conversation_entity", "f_conversation_messages"),
     sql=f"""
 WITH cv AS MATERIALIZED (SELECT conversation_id, min("at") AS first_at FROM c_conversation GROUP BY conversation_id),
-st AS MATERIALIZED ({_STATUS}),
-csat AS MATERIALIZED ({_CSAT}),
-touched AS MATERIALIZED ({_TOUCHED}),
--- The parts of a conversation brought together by grouping, not by a chain of
--- joins: at 10 M conversations the joins' six hash tables, built in one
--- pipeline, outgrew the memory limit together (each spills unaware of the
--- others, docs/decisions.md "Memory"); a grouping spills alone. Each part
--- brings its own columns, flat (NULL in the other parts' rows), and the group
--- takes each column's one value: flat values aggregate in the grouping's own
--- rows, where a part's row as a struct was an object per group and part, and
--- took a minute at 3 M conversations. For the same reason the parts' own
--- groupings are MATERIALIZED, each computed apart: run together under the
--- final grouping they ran out of memory at 3 M conversations in 35 days.
-parts AS (
-    SELECT conversation_id, channel_id, contact_profile_id, url, language
-    FROM f_conversation_entity
-    UNION ALL BY NAME
-    SELECT conversation_id, first_at AS cv_first_at FROM cv
-    UNION ALL BY NAME
-    SELECT conversation_id, first_message_at, last_message_at, inbound_count, outbound_count,
-           human_outbound_count, first_inbound_at, first_inbound_message_id
-    FROM f_conversation_messages
-    UNION ALL BY NAME
+st AS MATERIALIZED (
     SELECT conversation_id, first_at AS st_first_at, last_at AS st_last_at, current_status,
            first_res.at AS first_resolution_at,
            first_res.record_id AS first_resolution_record_id,
@@ -240,7 +197,34 @@ parts AS (
            last_sc.agent_id AS last_status_change_agent_id,
            last_sc.virtual_agent_id AS last_status_change_virtual_agent_id,
            last_sc.team_id AS last_status_change_team_id
-    FROM st
+    FROM ({_STATUS}) AS grouped
+),
+csat AS MATERIALIZED ({_CSAT}),
+touched AS MATERIALIZED ({_TOUCHED}),
+-- The parts of a conversation brought together by grouping, not by a chain of
+-- joins: at 10 M conversations the joins' six hash tables, built in one
+-- pipeline, outgrew the memory limit together (each spills unaware of the
+-- others, docs/decisions.md "Memory"); a grouping spills alone. Each part
+-- brings its own columns, flat (NULL in the other parts' rows), and the group
+-- takes each column's one value: flat values aggregate in the grouping's own
+-- rows, where a part's row as a struct was an object per group and part, and
+-- took a minute at 3 M conversations. The status changes' 22 columns stay
+-- out of it (their part only says a status change exists) and come back by
+-- one join after it: a grouping of 41 columns could not start under 128 MB.
+-- For the same reason the parts' own groupings are MATERIALIZED, each
+-- computed apart: run together under the final grouping they ran out of
+-- memory at 3 M conversations in 35 days.
+parts AS (
+    SELECT conversation_id, channel_id, contact_profile_id, url, language
+    FROM f_conversation_entity
+    UNION ALL BY NAME
+    SELECT conversation_id, first_at AS cv_first_at FROM cv
+    UNION ALL BY NAME
+    SELECT conversation_id, first_message_at, last_message_at, inbound_count, outbound_count,
+           human_outbound_count, first_inbound_at, first_inbound_message_id
+    FROM f_conversation_messages
+    UNION ALL BY NAME
+    SELECT conversation_id, st_first_at AS st_known_at FROM st
     UNION ALL BY NAME
     SELECT conversation_id, last_at AS csat_last_at, csat_score, last_event AS csat_last_event,
            csat_follow_up_question, csat_follow_up_answer
@@ -255,7 +239,7 @@ c AS (
     -- A conversation is known by a record of it, a message or a status change
     -- (each part's first column is never NULL in its own rows).
     HAVING any_value(cv_first_at) IS NOT NULL OR any_value(inbound_count) IS NOT NULL
-        OR any_value(st_first_at) IS NOT NULL
+        OR any_value(st_known_at) IS NOT NULL
 )
 SELECT conversation_id, channel_id, contact_profile_id, url, language,
        least(cv_first_at, first_message_at, st_first_at) AS created_at,
@@ -279,6 +263,7 @@ SELECT conversation_id, channel_id, contact_profile_id, url, language,
        csat_follow_up_question, csat_follow_up_answer,
        greatest(last_message_at, st_last_at, csat_last_at, touched_last_at) AS last_updated
 FROM c
+LEFT JOIN st USING (conversation_id)
 """,
 )
 
