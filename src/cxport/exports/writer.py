@@ -18,6 +18,7 @@ not hold its rows twice on disk (issue 23, `write`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import shutil
@@ -216,8 +217,8 @@ def chunks(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[Range
     """
     (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,)
     per_chunk = max(1, memory_of(con) // MiB * CHUNK_ROWS_PER_MIB)
-    key = _first_key(order)
-    if rows <= per_chunk or key is None:
+    key = _first_key(order) if rows > per_chunk else None  # parsed only when needed
+    if key is None:
         return [("", [])]
     expr, nulls_first = key
     count = -(-rows // per_chunk)
@@ -239,25 +240,21 @@ def chunks(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[Range
     return [nulls, *ranges] if nulls_first else [*ranges, nulls]
 
 
+@functools.cache
 def _first_key(order: str) -> tuple[str, bool] | None:
     """The first expression of an ORDER BY list and whether its NULLs come first
-    (DuckDB's default: last); None when it sorts descending."""
-    depth, end = 0, len(order)
-    for i, char in enumerate(order):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            end = i
-            break
-    words = order[:end].split()
-    nulls_first = False
-    if [w.upper() for w in words[-2:]] in (["NULLS", "FIRST"], ["NULLS", "LAST"]):
-        nulls_first = words[-1].upper() == "FIRST"
-        words = words[:-2]
-    if words and words[-1].upper() == "DESC":
+    (DuckDB's default: last); None when it sorts descending.
+
+    Parsed by sqlglot, imported here only: a file reaches this when it needs
+    more than one range, and then takes seconds (`reads.py` on its cost).
+    """
+    import sqlglot
+
+    listed = sqlglot.parse_one(f"SELECT 1 ORDER BY {order}", read="duckdb").args["order"]
+    key = listed.expressions[0]
+    if key.args.get("desc"):
         return None
-    if words and words[-1].upper() == "ASC":
-        words = words[:-1]
-    return " ".join(words), nulls_first
+    return key.this.sql(dialect="duckdb"), bool(key.args.get("nulls_first"))
 
 
 class _Target:
