@@ -35,6 +35,16 @@ KNOWN: dict[str, tuple[str, ...]] = {
         "req",
         "req_channel",
     ),
+    "4026124eab78eae8c416": (
+        "c_lock",
+        "c_message",
+        "c_status_change",
+        "c_unlock",
+        "f_conversation_entity",
+        "req",
+        "s_lock",
+        "s_presence",
+    ),
     "414cd4b4ec27999c7612": (
         "c_message",
         "c_status_change",
@@ -127,16 +137,6 @@ KNOWN: dict[str, tuple[str, ...]] = {
     "8e084bb22a39580a70f1": (
         "f_contact_attribute_value",
         "f_range_contact",
-    ),
-    "8e6a05ccf43d7c9a7806": (
-        "c_lock",
-        "c_message",
-        "c_status_change",
-        "c_unlock",
-        "f_conversation_entity",
-        "req",
-        "s_lock",
-        "s_presence",
     ),
     "8f2ea1c501333fc97574": (
         "req",
