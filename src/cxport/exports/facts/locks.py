@@ -49,14 +49,14 @@ SELECT k.agent_id, k.conversation_id, k.channel_id, k.team_id, k.lock_record_id,
 FROM kept_rows AS k CROSS JOIN req AS r
 """
 
-# Ranks of `records.TYPE_RANK`: lock 1, unlock 2, status_change 3, presence 4. In each
-# stream the rank also says what a record is (its kind), so the sorts carry no more.
 # The earlier of two candidate ends (structs ordered like records), the other
 # when one is NULL. Not `least`, which says the same: on structs, DuckDB 2.0.1's
 # `least` holds memory outside its limit (0.9 GB more at 12.5 M locks, the
 # build's peak at 10 M conversations; issue 23), where `<` does not.
 _EARLIER = "CASE WHEN {1} IS NULL OR {0} < {1} THEN {0} ELSE {1} END"
 
+# Ranks of `records.TYPE_RANK`: lock 1, unlock 2, status_change 3, presence 4. In each
+# stream the rank also says what a record is (its kind), so the sorts carry no more.
 LOCK_SESSION = Fact(
     "f_lock_session",
     requires=("f_conversation_entity",),
