@@ -11,8 +11,9 @@ COPY to a temporary name beside the target and renamed when complete.
 
 The rows' order is the export's `order` (data, apart from its SQL). They are
 sorted apart from the query and from the COPY, in chunks that each sort in
-memory, so that no step fails past the memory limit and a large file does
-not hold its rows twice on disk (issue 23, `write`).
+memory, so that no step fails past the memory limit and a large CSV file does
+not hold its rows twice on disk (a Parquet file, written by one COPY, does:
+issue 23, `write`).
 """
 
 from __future__ import annotations
