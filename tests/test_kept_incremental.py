@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
 import json
 import random
 from pathlib import Path
@@ -29,7 +28,7 @@ from helpers import write_ndjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxport.exports import kept, kept_parts, kept_plan
+from cxport.exports import kept, kept_plan
 from cxport.exports.defs import EXPORTS
 from cxport.exports.request import ExportRequest
 from cxport.exports.runner import run_exports
@@ -277,83 +276,6 @@ def test_a_batch_of_duplicates_changes_nothing_and_rebuilds_nothing(tmp_path: Pa
         assert con.execute("SELECT batch_id, built_at FROM kept_facts").fetchall() == before
     finally:
         con.close()
-
-
-@pytest.mark.parametrize("chosen", ["chosen", "every eligible fact"])
-def test_a_build_in_parts_holds_the_rows_of_a_whole_build(
-    chosen: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Facts keyed by conversation built range by range (`kept_parts.py`: as a
-    store past its memory limit builds them) hold the rows of a whole build, in
-    any number of ranges: a moved conversation, an orphan tag and calendar edits
-    included. The facts the planner builds in parts, and every fact it could."""
-    if chosen != "chosen":
-        eligible = {k.name for k in kept.kept_facts() if kept_parts.eligible(k)}
-        assert eligible > kept_parts.IN_PARTS
-        monkeypatch.setattr(kept_parts, "IN_PARTS", frozenset(eligible))
-    con = open_store(tmp_path / "store.duckdb")
-    try:
-        _ingest(con, tmp_path / "all.ndjson", list(_simulated()))
-        horizon = kept._horizon(con, WS, None)
-        assert horizon is not None
-        whole = _built(con, horizon, parts=1)
-        for parts in (2, 5, 40):  # 40: more ranges than conversations
-            parted = _built(con, horizon, parts)
-            assert _differences(con, parted, whole) == {}, parts
-            con.execute(f"DROP SCHEMA {parted} CASCADE")
-            # The ranges hold every conversation, each once.
-            cur = con.cursor()
-            try:
-                kept._define_snapshot(con, cur, WS, horizon)
-                cuts = kept_parts.ranges(cur, parts)
-                tests = " + ".join(f"({c})::INT" for c in cuts)
-                (ids, once) = cur.execute(
-                    "SELECT count(*), count(*) FILTER (WHERE n = 1)"
-                    f" FROM (SELECT {tests} AS n FROM s_conversation)"
-                ).fetchone() or (0, 0)
-            finally:
-                cur.close()
-            assert ids == once > 0 and len(cuts) > 1
-    finally:
-        con.close()
-
-
-def _built(con: Connection, horizon: dt.datetime, parts: int) -> str:
-    """A kept schema built whole at `horizon`, conversations' facts in `parts` ranges."""
-    cur = con.cursor()  # a build's temporary objects are its cursor's
-    try:
-        return kept.build_schema(con, cur, WS, horizon, parts=parts)
-    finally:
-        cur.close()
-
-
-def test_the_planner_builds_in_parts_past_the_memory_limit_after_what_it_reads() -> None:
-    gb = 3_160_000_000  # the default limit on a 24 GiB machine
-    assert kept_parts.part_count(0, gb) == kept_parts.part_count(1_000_000, gb) == 1
-    assert 5 <= kept_parts.part_count(10_000_000, gb) <= 15
-    assert kept_parts.part_count(50_000, 128 * 10**6) >= 2  # test_memory_limit's store
-    keeps = kept.kept_facts()
-    assert kept_parts.stages(keeps, parts=False) == [(False, keeps)]
-    staged = kept_parts.stages(keeps, parts=True)
-    order = [k.name for _, stage in staged for k in stage]
-    assert sorted(order) == sorted(k.name for k in keeps)  # each once
-    for keep in keeps:
-        assert all(order.index(r) < order.index(keep.name) for r in keep.fact.requires)
-    parted = {k.name for in_parts, stage in staged if in_parts for k in stage}
-    assert parted == kept_parts.IN_PARTS
-    # Those whose growth was the build's (docs/performance.md), facts of
-    # conversations from their own records; not lock sessions (an agent's
-    # stream crosses conversations), nor facts of contacts, agents, messages.
-    assert {"f_conversation", "f_response_episode"} <= parted
-    assert all(kept_parts.eligible(k) for k in keeps if k.name in parted)
-    assert not any(
-        kept_parts.eligible(k)
-        for k in keeps
-        if k.name
-        in ("f_lock_session", "f_agent_utilized", "f_contact_activity", "f_message_tag_list")
-    )
-    kinds = [in_parts for in_parts, _ in staged]
-    assert kinds[0] is False and all(a != b for a, b in itertools.pairwise(kinds))
 
 
 def _plan(con: Connection, horizon: dt.datetime) -> tuple[kept_plan.Plan, set[str]]:

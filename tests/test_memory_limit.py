@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from cxport.cli import main
 from cxport.errors import UsageError
-from cxport.exports import ExportRequest, kept, kept_parts, runner, writer
+from cxport.exports import ExportRequest, kept, runner, writer
 from cxport.exports.catalogue import Column
 from cxport.exports.defs import BY_NAME
 from cxport.exports.runner import run_export
@@ -132,15 +132,6 @@ def test_every_export_and_the_build_give_the_same_bytes_under_a_small_limit(
 
     spill = tmp_path / "spill"
     limits = Limits(SMALL, spill)
-    # Under the small limit the facts keyed by conversation are built in
-    # ranges (`kept_parts.py`), under the default one whole: both give the same bytes.
-    con = open_store(small, read_only=True)
-    try:
-        (conversations,) = con.execute("SELECT count(*) FROM r_conversation").fetchone() or (0,)
-    finally:
-        con.close()
-    assert kept_parts.part_count(conversations, size_bytes(SMALL)) >= 2
-    assert kept_parts.part_count(conversations, Limits().memory_bytes) == 1
     with SpillWatch(spill).watching() as build:
         _built(small, limits)
     with SpillWatch(spill).watching() as exports:

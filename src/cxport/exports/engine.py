@@ -28,7 +28,6 @@ from cxport.exports.zones import SQL_WINDOW, Window, format_instants, offset_sql
 
 _NUMBER = r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _PHONE = r"\+[0-9 ().-]*"
-SAMPLE_ROWS = 65_536  # rows sampled for bounds (`sample_bounds`)
 
 MACROS = (
     r"CREATE OR REPLACE TEMP MACRO cx_elem(x) AS"
@@ -67,34 +66,8 @@ def create_sorted(con: duckdb.DuckDBPyConnection, table: str, query: str, order:
     staging = f"cx_unsorted_{uuid.uuid4().hex}"
     with run_after(con, f"DROP TABLE IF EXISTS {staging}"):
         create_unsorted(con, staging, query)
-        sort_into(con, table, staging, order)
-
-
-def sort_into(con: duckdb.DuckDBPyConnection, table: str, staging: str, order: str) -> None:
-    """Create `table` (`TEMP` unless schema-qualified) holding the rows of the
-    table `staging` in `order` (`create_sorted`'s second step)."""
-    kind = "TABLE" if "." in table else "TEMP TABLE"
-    con.execute(f"CREATE OR REPLACE {kind} {table} AS SELECT * FROM {staging} ORDER BY {order}")
-
-
-def sample_bounds(
-    con: duckdb.DuckDBPyConnection, expr: str, source: str, count: int
-) -> list[object]:
-    """Bounds cutting the values of `expr` over the rows of `source` (a table or
-    view) into `count` ranges of about as many rows: distinct quantiles of a
-    sample, ascending, NULL left out (fewer when values repeat)."""
-    if count < 2:
-        return []
-    fractions = ", ".join(str(i / count) for i in range(1, count))
-    (sampled,) = con.execute(
-        f"SELECT quantile_disc(k, [{fractions}]) FROM (SELECT {expr} AS k FROM {source}"
-        f" USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (7))"
-    ).fetchone() or (None,)
-    bounds: list[object] = []
-    for value in sampled or []:
-        if value is not None and (not bounds or value != bounds[-1]):
-            bounds.append(value)
-    return bounds
+        kind = "TABLE" if "." in table else "TEMP TABLE"
+        con.execute(f"CREATE OR REPLACE {kind} {table} AS SELECT * FROM {staging} ORDER BY {order}")
 
 
 def create_unsorted(con: duckdb.DuckDBPyConnection, table: str, query: str) -> None:

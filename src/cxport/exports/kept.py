@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from cxport.engines.duckdb import define
-from cxport.exports import engine, kept_parts, kept_plan
+from cxport.exports import engine, kept_plan
 from cxport.exports.defs import EXPORTS
 from cxport.exports.engine import create_sorted
 from cxport.exports.facts import (
@@ -53,7 +53,6 @@ from cxport.exports.facts import (
 )
 from cxport.exports.keep import KEEP, Keep
 from cxport.exports.plan import fact_step
-from cxport.limits import memory_of
 from cxport.records import RECORD_TYPES
 from cxport.store import Snapshot
 
@@ -354,72 +353,37 @@ def build_schema(
     cur: duckdb.DuckDBPyConnection,
     workspace: str,
     horizon: dt.datetime,
-    parts: int | None = None,
 ) -> str:
     """Build every kept fact whole, at `horizon`, into a new schema; its name.
 
-    The facts keyed by conversation are built in `parts` ranges of
-    conversations (`kept_parts.py`; None: as many as the memory limit asks).
-    Nothing reads the schema until it is recorded (`_swap`); tests compare it
-    with kept facts refreshed by parts, and builds in other numbers of parts.
+    Nothing reads it until it is recorded (`_swap`); tests compare it with
+    kept facts refreshed by parts.
     """
     ctx = _define_snapshot(base, cur, workspace, horizon)
     define_scope(cur, None)
     stored = stored_facts()
-    if parts is None:
-        (conversations,) = cur.execute("SELECT count(*) FROM s_conversation").fetchone() or (0,)
-        parts = kept_parts.part_count(int(conversations), memory_of(cur))
-    conditions = kept_parts.ranges(cur, parts) if parts > 1 else ["true"]
     (n,) = cur.execute("SELECT nextval('kept_ids')").fetchone() or (0,)
     schema = f"kept_{int(n)}"
     # Built straight into the new schema, which nothing reads until the swap.
     cur.execute(f"CREATE SCHEMA {schema}")
-    staged = kept_parts.stages(kept_facts(), len(conditions) > 1)
-    tables = {name: f"{schema}.{name}" for name in stored}
-    # Facts built whole that ranges narrow, not stored: a temporary table each.
-    for parted, stage in staged:
-        if parted:
-            tables |= {n: f"cx_all_{n}" for n in kept_parts.narrowed(stage) if n not in stored}
     try:
-        for parted, stage in staged:
-            if parted:
-                names = {k.name for k in stage}
-                after = {
-                    r for _, s in staged for k in s if k.name not in names for r in k.fact.requires
-                }
-                snapshot = Snapshot(workspace, horizon)
-                kept_parts.build(cur, schema, snapshot, stage, conditions, tables, after)
+        for keep in kept_facts():
+            fact = keep.fact
+            table = f"{schema}.{fact.name}"
+            if fact.name in stored and fact.sql is not None:
+                if keep.order:
+                    create_sorted(cur, table, fact.sql, keep.order)
+                else:
+                    cur.execute(f"CREATE TABLE {table} AS {fact.sql}")
+                cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM {table}")
                 continue
-            for keep in stage:
-                _build_whole(cur, keep, tables.get(keep.name), ctx, keep.name in stored)
+            define(cur, fact_step(fact), ctx)
+            if fact.name in stored:  # built in Python: store its table
+                cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {fact.name}")
     except BaseException:
         cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         raise
     return schema
-
-
-def _build_whole(
-    cur: duckdb.DuckDBPyConnection,
-    keep: Keep,
-    table: str | None,
-    ctx: FactContext,
-    stored: bool,
-) -> None:
-    """Build one kept fact over every conversation: into `table` when it has
-    one (in the new schema when `stored`, else temporary), its name a view of
-    it; else as a request computes it."""
-    fact = keep.fact
-    if table is not None and fact.sql is not None:
-        if keep.order and stored:
-            create_sorted(cur, table, fact.sql, keep.order)
-        else:
-            kind = "TABLE" if stored else "TEMP TABLE"
-            cur.execute(f"CREATE {kind} {table} AS {fact.sql}")
-        cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM {table}")
-        return
-    define(cur, fact_step(fact), ctx)
-    if stored:  # built in Python: store its table
-        cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {fact.name}")
 
 
 def _swap(

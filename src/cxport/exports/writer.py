@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from cxport.exports.catalogue import ColType, Column
-from cxport.exports.engine import create_unsorted, run_after, sample_bounds
+from cxport.exports.engine import create_unsorted, run_after
 from cxport.limits import MiB, memory_of
 
 BOM = "\ufeff".encode()
@@ -154,6 +154,7 @@ def select_for(columns: tuple[Column, ...], query: str, spec: FileSpec) -> str:
 # KiB per row (a `messages` row is about 300 bytes of CSV) stays well within
 # the limit, so a chunk's sort never spills.
 CHUNK_ROWS_PER_MIB = 1024
+SAMPLE_ROWS = 65_536  # rows sampled for the chunks' bounds
 
 
 def write(
@@ -210,11 +211,10 @@ def chunks(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[Range
     """The rows of `table` as ranges of `order`'s first key, in its order: one
     range holding every row when they sort in memory at once.
 
-    Bounds are quantiles of a sample of the key (`engine.sample_bounds`); a
-    range holds every row from its bound to the next one's, so rows equal in
-    the first key are in one range and the ranges' sorts, one after the other,
-    are one sort. Rows whose key is NULL are a range of their own, where
-    `order` puts them.
+    Bounds are quantiles of a sample of the key; a range holds every row from
+    its bound to the next one's, so rows equal in the first key are in one
+    range and the ranges' sorts, one after the other, are one sort. Rows whose
+    key is NULL are a range of their own, where `order` puts them.
     """
     (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,)
     per_chunk = max(1, memory_of(con) // MiB * CHUNK_ROWS_PER_MIB)
@@ -222,7 +222,16 @@ def chunks(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[Range
     if key is None:
         return [("", [])]
     expr, nulls_first = key
-    bounds = sample_bounds(con, expr, table, -(-rows // per_chunk))
+    count = -(-rows // per_chunk)
+    fractions = ", ".join(str(i / count) for i in range(1, count))
+    (sampled,) = con.execute(
+        f"SELECT quantile_disc(k, [{fractions}]) FROM (SELECT {expr} AS k FROM {table}"
+        f" USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (7))"
+    ).fetchone() or (None,)
+    bounds: list[object] = []
+    for value in sampled or []:
+        if value is not None and (not bounds or value != bounds[-1]):
+            bounds.append(value)
     ranges: list[Range] = []
     for lo, hi in itertools.pairwise([None, *bounds, None]):
         tests = [f"({expr}) >= ?"] * (lo is not None) + [f"({expr}) < ?"] * (hi is not None)
