@@ -242,6 +242,38 @@ def test_export_is_the_same_file_on_spark(run: Run, export: Any) -> None:
         assert on_spark.read_bytes() == on_duckdb.read_bytes(), key
 
 
+def test_more_shuffle_partitions_write_the_same_files(
+    run: Run, spark_root: Any, tmp_path: Path
+) -> None:
+    """A larger lake's local session shuffles in more partitions
+    (`local_partitions`: two ran out of heap at 10 M conversations); the files'
+    bytes do not depend on them (the simulated scenario: one run)."""
+    from cxport.engines.spark import SparkEngine
+    from cxport.engines.spark_session import local_partitions
+
+    assert local_partitions(0) == local_partitions(100 << 20) == 2  # tests' lakes
+    assert local_partitions(7_700_000_000) == 114  # the 10 M store's lake
+    assert local_partitions(10**13) == 200
+    if not run.request.channels:
+        pytest.skip("one run: the simulated scenario's")
+    chosen = ("resolved-conversations", "agent-metrics", "response-times")
+    keys = [k for k in run.duckdb if k.split(".")[0] in chosen]
+    jobs = []
+    for key in keys:
+        export, lang, file_format = key.split(".")
+        job = replace(run.request, export=export, lang=lang, format=file_format)
+        jobs.append((job, tmp_path / key))
+    spark_root.conf.set("spark.sql.shuffle.partitions", "16")
+    try:
+        engine = SparkEngine(spark_root, run.lake, run.request.workspace, spool=tmp_path / "spool")
+        run_exports_on(engine, jobs)
+    finally:
+        spark_root.conf.set("spark.sql.shuffle.partitions", "2")
+    assert len(keys) >= len(chosen)
+    for key in keys:
+        assert (tmp_path / key).read_bytes() == run.duckdb[key].read_bytes(), key
+
+
 def test_the_rows_of_the_files_are_not_left_behind(run: Run) -> None:
     """Spark wrote each file's rows to the spool, and the writer removed them."""
     assert run.spool is not None and run.spool.is_dir()
@@ -266,6 +298,9 @@ def _export_on_the_command_line(run: Run, export: str, output: Path | None, *spa
         capture_output=True, check=False, env={**os.environ, "JAVA_TOOL_OPTIONS": QUICK_JIT},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode()
+    # The JVM's start-up notes stay off the command's standard error.
+    for note in ("log4j2-defaults", "setLogLevel", "NativeCodeLoader"):
+        assert note not in done.stderr.decode(), done.stderr.decode()
     written = done.stdout if output is None else output.read_bytes()
     assert written == run.duckdb[f"{export}.pt-BR.csv"].read_bytes()
     assert list((run.lake / ".spool").iterdir()) == []  # the rows passed there, then went

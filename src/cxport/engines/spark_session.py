@@ -16,6 +16,7 @@ import os
 import shutil
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cxport.errors import CxportError
@@ -43,19 +44,33 @@ SESSION_CONF: dict[str, str] = {
 DRIVER_CONF: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",  # no progress bars on standard error
 }
+# Only errors of the JVM's log, on standard error (Spark's default prints its
+# start-up notes there); quoted for Spark's splitting of the options.
+_LOG_CONFIG = f'-Dlog4j2.configurationFile="{Path(__file__).with_name("log4j2.properties")}"'
 # Local mode only: no web UI, few shuffle partitions (small machines, tests).
 LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     # The JVM is a child of this process and shares its standard output, where
     # `--output -` writes the file: the JVM's own warnings (the garbage
     # collector's, at 1 M conversations) go to standard error instead.
-    "spark.driver.extraJavaOptions": "-Xlog:disable -Xlog:all=warning:stderr",
+    "spark.driver.extraJavaOptions": f"-Xlog:disable -Xlog:all=warning:stderr {_LOG_CONFIG}",
     "spark.sql.shuffle.partitions": "2",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
 }
 DEFAULT_MASTER = "local[2]"
+# A local session's shuffles: a partition per this much of the lake (Spark's
+# advisory partition size), two at least (`LOCAL_CONF`, a small lake), Spark's
+# default (200) at most. With two at 10 M conversations (a 7.7 GB lake) each
+# task sorted half of a fact's rows and the JVM ran out of heap merging its
+# spills (docs/performance.md, "Spark against DuckDB").
+PARTITION_BYTES = 64 << 20
 LEAST_HEAP = 1 << 30  # a local session's heap is never below Spark's own default, 1 GiB
+
+
+def local_partitions(lake_bytes: int) -> int:
+    """The shuffle partitions of a local session over a lake of `lake_bytes`."""
+    return max(2, min(200, lake_bytes // PARTITION_BYTES))
 
 
 class SparkUnavailable(CxportError):
