@@ -252,7 +252,7 @@ def test_more_shuffle_partitions_write_the_same_files(
     from cxport.engines.spark_session import local_partitions
 
     assert local_partitions(0) == local_partitions(100 << 20) == 2  # tests' lakes
-    assert local_partitions(7_700_000_000) == 114  # the 10 M store's lake
+    assert local_partitions(8_215_447_045) == 122  # the 10 M store's lake
     assert local_partitions(10**13) == 200
     if not run.request.channels:
         pytest.skip("one run: the simulated scenario's")

@@ -61,7 +61,7 @@ LOCAL_CONF: dict[str, str] = {
 DEFAULT_MASTER = "local[2]"
 # A local session's shuffles: a partition per this much of the lake (Spark's
 # advisory partition size), two at least (`LOCAL_CONF`, a small lake), Spark's
-# default (200) at most. With two at 10 M conversations (a 7.7 GB lake) each
+# default (200) at most. With two at 10 M conversations (an 8.2 GB lake) each
 # task sorted half of a fact's rows and the JVM ran out of heap merging its
 # spills (docs/performance.md, "Spark against DuckDB").
 PARTITION_BYTES = 64 << 20
