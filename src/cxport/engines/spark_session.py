@@ -44,10 +44,12 @@ SESSION_CONF: dict[str, str] = {
 DRIVER_CONF: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",  # no progress bars on standard error
 }
-# Only errors of the JVM's log, on standard error (Spark's default prints its
-# start-up notes there); quoted for Spark's splitting of the options.
+# The JVM's log by cxport's file (`log4j2.properties`: no start-up notes on
+# standard error, where Spark's default prints them); quoted for Spark's
+# splitting of the options.
 _LOG_CONFIG = f'-Dlog4j2.configurationFile="{Path(__file__).with_name("log4j2.properties")}"'
-# Local mode only: no web UI, few shuffle partitions (small machines, tests).
+# Local mode only: no web UI, few shuffle partitions (small machines, tests;
+# `open_engine` sets them by the lake's size, `local_partitions`).
 LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     # The JVM is a child of this process and shares its standard output, where
