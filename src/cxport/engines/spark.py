@@ -159,12 +159,7 @@ def open_engine(
     Spark, a folder that is no lake or a workspace it has never synced
     (`UsageError`); `SparkUnavailable` when PySpark or Java is missing or the
     session cannot start."""
-    from cxport.engines.spark_session import (
-        DEFAULT_MASTER,
-        SparkUnavailable,
-        local_partitions,
-        spark_session,
-    )
+    from cxport.engines.spark_session import SparkUnavailable, spark_session
     from cxport.errors import UsageError
     from cxport.lake import MANIFEST, Manifest
 
@@ -177,12 +172,11 @@ def open_engine(
     if workspace not in manifest.batches:
         known = ", ".join(sorted(manifest.batches)) or "none"
         raise UsageError(f"--workspace: the lake has no workspace {workspace!r}; known: {known}")
-    conf = {}
-    if remote is None and (master or DEFAULT_MASTER).startswith("local"):  # a cluster's own
-        size = sum(f.stat().st_size for f in Path(lake).rglob("*.parquet") if SPOOL not in f.parts)
-        conf["spark.sql.shuffle.partitions"] = str(local_partitions(size))
+    size = sum(f.stat().st_size for f in Path(lake).rglob("*.parquet") if SPOOL not in f.parts)
     try:
-        spark = spark_session(master=master, remote=remote, conf=conf, memory=limits.memory_bytes)
+        spark = spark_session(
+            master=master, remote=remote, memory=limits.memory_bytes, data_bytes=size
+        )
     except SparkUnavailable as exc:  # named as the request's field, as core errors are
         raise SparkUnavailable(f"engine: spark: {exc}") from exc
     try:

@@ -49,7 +49,7 @@ DRIVER_CONF: dict[str, str] = {
 # splitting of the options.
 _LOG_CONFIG = f'-Dlog4j2.configurationFile="{Path(__file__).with_name("log4j2.properties")}"'
 # Local mode only: no web UI, few shuffle partitions (small machines, tests;
-# `open_engine` sets them by the lake's size, `local_partitions`).
+# more for more data, `local_partitions`).
 LOCAL_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     # The JVM is a child of this process and shares its standard output, where
@@ -97,22 +97,52 @@ def is_connect(spark: Any) -> bool:
     return type(spark).__module__.startswith("pyspark.sql.connect.")
 
 
+def is_local(master: str | None = None, remote: str | None = None) -> bool:
+    """Whether a session of `master` (None: `DEFAULT_MASTER`) or `remote` runs in
+    this machine's JVM, a child of this process."""
+    return not remote and (master or DEFAULT_MASTER).startswith("local")
+
+
+def session_settings(
+    master: str | None = None,
+    remote: str | None = None,
+    conf: Mapping[str, str] | None = None,
+    memory: int | None = None,
+    data_bytes: int | None = None,
+) -> dict[str, str]:
+    """What a session is set to (`spark_session`): `SESSION_CONF`; a driver's
+    (`DRIVER_CONF`) unless `remote`; a local one's (`LOCAL_CONF`), with
+    `memory` bytes of heap for its JVM (driver and executors at once: cxport's
+    memory limit; Spark's default, 1 GiB, is the least, it ran out at 300 000
+    conversations) and `local_partitions(data_bytes)` shuffle partitions (the
+    size of what it reads); then `conf`. A cluster's memory and partitions are
+    the cluster's settings."""
+    settings = dict(SESSION_CONF)
+    if not remote:
+        settings.update(DRIVER_CONF)
+    if is_local(master, remote):
+        settings.update(LOCAL_CONF)
+        if memory is not None:  # read when the JVM starts: a running one keeps its own
+            settings["spark.driver.memory"] = f"{max(memory, LEAST_HEAP) >> 20}m"
+        if data_bytes is not None:
+            settings["spark.sql.shuffle.partitions"] = str(local_partitions(data_bytes))
+    settings.update(conf or {})
+    return settings
+
+
 def spark_session(
     master: str | None = None,
     remote: str | None = None,
     conf: Mapping[str, str] | None = None,
     app_name: str = "cxport",
     memory: int | None = None,
+    data_bytes: int | None = None,
 ) -> SparkSession:
-    """A session (the active one when it exists) set as `SESSION_CONF` says. A
-    local one's JVM (driver and executors at once) gets `memory` bytes of heap
-    (cxport's memory limit; Spark's default, 1 GiB, is the least: it ran out at
-    300 000 conversations); a cluster's memory is the cluster's settings."""
+    """A session (the active one when it exists) set as `session_settings` says."""
     if master and remote:
         raise SparkUnavailable("give a Spark master or a Spark Connect remote, not both")
-    reason = unavailable_reason(
-        local=remote is None and (master or DEFAULT_MASTER).startswith("local")
-    )
+    local = is_local(master, remote)
+    reason = unavailable_reason(local=local)
     if reason:
         raise SparkUnavailable(reason)
     from pyspark.sql import SparkSession
@@ -123,21 +153,12 @@ def spark_session(
         "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
     )
     builder: Any = SparkSession.builder.appName(app_name)
-    settings = dict(SESSION_CONF)
-    if remote:
-        builder = builder.remote(remote)
-    else:
-        master = master or DEFAULT_MASTER
-        builder = builder.master(master)
-        settings.update(DRIVER_CONF)
-        if master.startswith("local"):
-            # The JVM picks its address from SPARK_LOCAL_IP before any conf is read:
-            # without it, a host whose name does not resolve stops the launch.
-            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-            settings.update(LOCAL_CONF)
-            if memory is not None:  # read when the JVM starts: a running one keeps its own
-                settings["spark.driver.memory"] = f"{max(memory, LEAST_HEAP) >> 20}m"
-    settings.update(conf or {})
+    builder = builder.remote(remote) if remote else builder.master(master or DEFAULT_MASTER)
+    if local:
+        # The JVM picks its address from SPARK_LOCAL_IP before any conf is read:
+        # without it, a host whose name does not resolve stops the launch.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    settings = session_settings(master, remote, conf, memory, data_bytes)
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
