@@ -22,7 +22,7 @@ from cxport.exports.facts.business_hours import (
 from cxport.exports.facts.modules import ALL_FACTS
 from cxport.exports.keep import KEEP
 from cxport.exports.kept import Kept
-from cxport.exports.plan import Kind, Role, plan
+from cxport.exports.plan import Kind, Plan, Role, plan, plan_group, stages
 from cxport.exports.reads import digest, parse_reads, program_texts, tables_read
 from cxport.exports.reads_known import KNOWN
 from cxport.exports.request import ExportRequest
@@ -181,3 +181,49 @@ def test_python_built_facts_are_arrow_from_their_inputs() -> None:
     clock = BUSINESS_CLOCK.rows({"versions": versions, "span": span}, ctx)
     assert clock.schema.field("day").type == pa.date32()
     assert clock.column("cum_ms").to_pylist()[-1] == 8 * 3_600_000
+
+
+def _all_twelve(kept: Kept | None) -> Plan:
+    from cxport.exports.defs import EXPORTS
+
+    shared = _request("resolved-conversations")
+    jobs = [(_request(d.name), f"{d.name}.csv") for d in EXPORTS]
+    return plan_group(shared, AS_OF, jobs, EXPORTS, None, kept)
+
+
+@pytest.mark.parametrize("kept", [None, KEPT], ids=["computed", "kept"])
+def test_each_file_comes_after_its_facts_which_go_after_their_last_reader(
+    kept: Kept | None,
+) -> None:
+    """`stages`: each fact computed once, before the first file that reads it and
+    after what it reads; let go of only when no later file, and no fact still
+    to compute, reads it (a view: nor anything under it)."""
+    p = _all_twelve(kept)
+    facts = p.steps[p.prepared :]
+    by_name = {s.name: s for s in facts}
+    live = {s.name for s in p.steps[: p.prepared]}
+    held_most = defined = 0
+    for stage in stages(p):
+        for step in stage.steps:
+            assert step.name not in live, step.name  # computed once
+            missing = {t for t in step.reads if "." not in t} - live - _CANONICAL
+            assert not missing, (step.name, missing)
+            live.add(step.name)
+            defined += 1
+        todo = list(tables_read(stage.output.sql))
+        while todo:  # what the file reads, through views
+            name = todo.pop()
+            assert name in live or name in _CANONICAL or "." in name, (stage.output.export, name)
+            if name in by_name and by_name[name].kind is Kind.VIEW:
+                todo += by_name[name].reads
+        held_most = max(
+            held_most, sum(by_name[n].kind is not Kind.VIEW for n in live if n in by_name)
+        )
+        live -= set(stage.done)
+        for view in (by_name[n] for n in live if n in by_name and by_name[n].kind is Kind.VIEW):
+            assert {t for t in view.reads if t in by_name} <= live, view.name  # still readable
+    assert defined == len(facts)
+    assert not live & set(by_name)  # every fact let go of by the end
+    if kept is None:  # the point: the files' facts are never all held at once
+        tables = sum(s.kind is not Kind.VIEW for s in facts)
+        assert held_most < tables, (held_most, tables)

@@ -72,3 +72,52 @@ def test_requests_of_different_ranges_are_not_mixed(tmp_path: Path) -> None:
         *_requests("2024-06-20", "2024-06-21")[:3],
     ]
     _same_bytes(db, requests, tmp_path)
+
+
+def test_a_group_computes_each_files_facts_before_it_and_drops_them_after(
+    tmp_path: Path,
+) -> None:
+    """On DuckDB, every fact computed (no kept facts): when a file is written, the
+    cursor holds the facts `stages` says are live, no more; the files are those
+    of the exports one by one."""
+    from cxport.engines.duckdb import DuckDBEngine
+    from cxport.exports.plan import Kind, helpers, plan_group, stages
+    from cxport.exports.runner import export_def
+
+    db = ingest_file(tmp_path / "store.duckdb", EXAMPLE)
+    requests = _requests("2024-06-19", "2024-06-21")
+    jobs = [(r, tmp_path / f"group-{r.export}.csv") for r in requests]
+    as_of = requests[0].as_of_utc()
+    con = open_store(db)
+    try:
+        shared = requests[0]
+        p = plan_group(shared, as_of, jobs, [export_def(r.export) for r in requests], None, None)
+        tables = {s.name for s in p.steps[p.prepared :] if s.kind is not Kind.VIEW}
+        live: set[str] = set()
+        expected, seen = [], []
+        for stage in stages(p):
+            live |= {s.name for s in stage.steps}
+            expected.append(sorted(live & tables))
+            live -= set(stage.done)
+        with DuckDBEngine(con).session(helpers(shared, as_of)) as session:
+
+            def held(*_: object) -> None:
+                found = session.con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE temporary"
+                ).fetchall()
+                seen.append(sorted({t for (t,) in found} & tables))
+
+            session.execute(p, on_file=held)
+            seen.append(
+                [t for (t,) in session.con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE temporary"
+                ).fetchall() if t in tables]
+            )  # fmt: skip
+        for request, out in jobs:
+            single = tmp_path / f"single-{request.export}.csv"
+            run_export(con, request, single, use_kept=False)
+            assert out.read_bytes() == single.read_bytes(), request.export
+    finally:
+        con.close()
+    assert seen == [*expected, []]  # and none left after the last file
+    assert max(map(len, expected)) < len(tables)

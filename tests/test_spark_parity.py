@@ -246,14 +246,15 @@ def test_more_shuffle_partitions_write_the_same_files(
     run: Run, spark_root: Any, tmp_path: Path
 ) -> None:
     """A larger lake's local session shuffles in more partitions
-    (`local_partitions`: two ran out of heap at 10 M conversations); the files'
-    bytes do not depend on them (the simulated scenario: one run)."""
+    (`test_spark_settings.py`: two ran out of heap at 10 M conversations); the
+    files' bytes do not depend on them (the simulated scenario: one run). And
+    while each file is written the plan's session holds the facts
+    `plan.stages` says are live, no more (the others' views dropped, and with
+    them the references to their checkpoints)."""
     from cxport.engines.spark import SparkEngine
-    from cxport.engines.spark_session import local_partitions
+    from cxport.exports.plan import plan_group, stages
+    from cxport.exports.runner import export_def
 
-    assert local_partitions(0) == local_partitions(100 << 20) == 2  # tests' lakes
-    assert local_partitions(8_215_447_045) == 122  # the 10 M store's lake
-    assert local_partitions(10**13) == 200
     if not run.request.channels:
         pytest.skip("one run: the simulated scenario's")
     chosen = ("resolved-conversations", "agent-metrics", "response-times")
@@ -263,12 +264,30 @@ def test_more_shuffle_partitions_write_the_same_files(
         export, lang, file_format = key.split(".")
         job = replace(run.request, export=export, lang=lang, format=file_format)
         jobs.append((job, tmp_path / key))
+    as_of = run.request.as_of_utc()
+    definitions = [export_def(job.export) for job, _ in jobs]
+    the_plan = plan_group(run.request, as_of, jobs, definitions, None, None)
+    facts = {s.name for s in the_plan.steps[the_plan.prepared :]}
+    expected, live = [], set()
+    for stage in stages(the_plan):
+        live |= {s.name for s in stage.steps}
+        expected.append(sorted(live))
+        live -= set(stage.done)
+    held = []
     spark_root.conf.set("spark.sql.shuffle.partitions", "16")
     try:
         engine = SparkEngine(spark_root, run.lake, run.request.workspace, spool=tmp_path / "spool")
-        run_exports_on(engine, jobs)
+        with engine.session(the_plan.helpers) as session:
+
+            def views(*_: object) -> None:
+                found = {t.name for t in session.spark.catalog.listTables() if t.isTemporary}
+                held.append(sorted(found & facts))
+
+            session.execute(the_plan, on_file=views)
     finally:
         spark_root.conf.set("spark.sql.shuffle.partitions", "2")
+    assert held == expected
+    assert len(expected[-1]) < len(facts)  # some let go of before the last file
     assert len(keys) >= len(chosen)
     for key in keys:
         assert (tmp_path / key).read_bytes() == run.duckdb[key].read_bytes(), key

@@ -5,8 +5,10 @@ its transaction): the helpers are installed before the transaction begins
 (a transaction would not see a function registered after it began); the
 kept facts current for the request are looked up inside it, so the plan
 reads one version of the store even if a batch lands meanwhile; a group of
-exports commits after each file (a temporary table dropped in a transaction
-keeps its space until the commit, so a group's sorted rows would pile up).
+exports computes each file's facts just before it (`plan.stages`), drops
+those no later file reads after it, and commits (a temporary table dropped in
+a transaction keeps its space until the commit, so a group's sorted rows and
+facts would pile up).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from cxport.exports import engine
 from cxport.exports.catalogue import Column
 from cxport.exports.engine import create_sorted
 from cxport.exports.facts import FactContext
-from cxport.exports.plan import Helpers, Kind, Plan, Step
+from cxport.exports.plan import Helpers, Kind, Plan, Step, stages
 from cxport.exports.writer import FileSpec, write
 
 if TYPE_CHECKING:
@@ -109,17 +111,24 @@ class DuckDBSession:
     def execute(
         self, plan: Plan, progress: Progress | None = None, on_file: OnFile | None = None
     ) -> list[tuple[int, int]]:
-        for part, done in ((plan.steps[: plan.prepared], 0.1), (plan.steps[plan.prepared :], 0.5)):
-            for step in part:
-                define(self.con, step, plan.context)
-            if progress is not None:
-                progress(done)
+        for step in plan.steps[: plan.prepared]:
+            define(self.con, step, plan.context)
+        if progress is not None:
+            progress(0.1)
         written = []
-        for n, out in enumerate(plan.outputs, start=1):
+        for n, stage in enumerate(stages(plan), start=1):
+            for step in stage.steps:
+                define(self.con, step, plan.context)
+            if progress is not None and n == 1:
+                progress(0.5)
+            out = stage.output
             rows, size = self.write(self.con, out.columns, out.sql, out.order, out.spec, out.target)
             written.append((rows, size))
             if on_file is not None:
                 on_file(out, rows, size)  # e.g. a progress line per file
+            for name in stage.done:
+                kind = "VIEW" if plan.step(name).kind is Kind.VIEW else "TABLE"
+                self.con.execute(f"DROP {kind} IF EXISTS temp.main.{name}")
             self.con.execute("COMMIT")
             if n < len(plan.outputs):
                 self.con.execute("BEGIN TRANSACTION")

@@ -2,8 +2,10 @@
 
 A plan's session is a Spark session of its own (`newSession`: its own
 temporary views, one SparkContext) whose `r_<type>` views read the lake
-(`spark_io.define_lake`). Each step is defined in order, its SQL translated
-from DuckDB's dialect (`spark_sql.to_spark`): a view as a temporary view; a
+(`spark_io.define_lake`). The steps before the facts are defined first, then
+each file's facts just before it and dropped after their last reader
+(`plan.stages`), each step's SQL translated from DuckDB's dialect
+(`spark_sql.to_spark`): a view as a temporary view; a
 table (sorted or not: a Spark table has no order, a file's rows are sorted by
 their output's ORDER BY) as a temporary view of a `localCheckpoint`, computed
 once and cut from its lineage, so a later step plans a scan of its rows and
@@ -27,7 +29,7 @@ from cxport.engines import Engine, OnFile, Progress, Traits
 from cxport.engines.spark_io import collect, define_lake, load_arrow, write_rows
 from cxport.engines.spark_session import SESSION_CONF, is_connect
 from cxport.engines.spark_sql import Helper, spark_helpers, to_spark
-from cxport.exports.plan import Helpers, Kind, Plan, Role, Step
+from cxport.exports.plan import Helpers, Kind, Plan, Role, Step, stages
 from cxport.limits import Limits
 
 if TYPE_CHECKING:
@@ -84,19 +86,26 @@ class SparkSessionOfPlan:
     def execute(
         self, plan: Plan, progress: Progress | None = None, on_file: OnFile | None = None
     ) -> list[tuple[int, int]]:
-        held = []  # each step's rows, for the plan's life (`define`)
-        for part, done in ((plan.steps[: plan.prepared], 0.1), (plan.steps[plan.prepared :], 0.5)):
-            for step in part:
-                held.append(define(self.spark, step, self.spark_helpers, plan.context))
-            if progress is not None:
-                progress(done)
+        held = {}  # each step's rows while it may be read (`define`)
+        for step in plan.steps[: plan.prepared]:
+            held[step.name] = define(self.spark, step, self.spark_helpers, plan.context)
+        if progress is not None:
+            progress(0.1)
         written = []
-        for out in plan.outputs:
+        for n, stage in enumerate(stages(plan), start=1):
+            for step in stage.steps:
+                held[step.name] = define(self.spark, step, self.spark_helpers, plan.context)
+            if progress is not None and n == 1:
+                progress(0.5)
+            out = stage.output
             rows = self.spark.sql(to_spark(out.sql, self.spark_helpers))
             rows_size = write_rows(rows, out, self.helpers, self.spool, self.limits)
             written.append(rows_size)
             if on_file is not None:
                 on_file(out, *rows_size)
+            for name in stage.done:  # a checkpoint's blocks go with its last reference
+                self.spark.catalog.dropTempView(name)
+                del held[name]
         return written
 
 

@@ -130,6 +130,60 @@ class Plan:
         return sum(s.role in (Role.SNAPSHOT, Role.REQUEST, Role.SCOPE) for s in self.steps)
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One file of a plan as an engine runs it: define `steps` (the facts the
+    file reads, directly or through other facts, not defined for an earlier
+    file), write `output`, then let go of `done` (the facts that no later file
+    reads, nor a fact still to compute)."""
+
+    steps: tuple[Step, ...]
+    output: Output
+    done: tuple[str, ...]
+
+
+def stages(plan: Plan) -> list[Stage]:
+    """The plan's files in order, each after the facts it reads (`Stage`), the
+    steps before the facts (`Plan.prepared`) being defined first and kept to
+    the end. A fact is computed just before the first file that reads it and
+    let go of after the last file that reads it or a fact still to compute
+    from it (a table's rows, once computed, no longer need the facts under
+    them; a view's do). So the facts of all the files are never held at once:
+    computed by Spark, or by DuckDB before the kept facts' horizon, those of
+    the twelve exports at 10 M conversations outgrow the disk
+    (docs/performance.md). Facts no file reads are defined with the first
+    file's."""
+    facts = plan.steps[plan.prepared :]
+    by_name = {s.name: s for s in facts}
+    defined: set[str] = set()
+
+    def needed(names: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        todo = [n for n in names if n in by_name]
+        while todo:
+            name = todo.pop()
+            if name in found:
+                continue
+            found.add(name)
+            if name not in defined or by_name[name].kind is Kind.VIEW:
+                todo += [n for n in by_name[name].reads if n in by_name]
+        return found
+
+    read = needed([n for out in plan.outputs for n in tables_read(out.sql)])
+    unread = [s.name for s in facts if s.name not in read]
+    needs: list[tuple[Output, list[Step], set[str]]] = []
+    for n, out in enumerate(plan.outputs):
+        names = needed([*tables_read(out.sql), *(unread if n == 0 else ())])
+        due = [s for s in facts if s.name not in defined and s.name in names]
+        defined |= names
+        needs.append((out, due, names))
+    last = {name: n for n, (_, _, names) in enumerate(needs) for name in names}
+    return [
+        Stage(tuple(due), out, tuple(s.name for s in facts if last.get(s.name) == n))
+        for n, (out, due, _) in enumerate(needs)
+    ]
+
+
 def helpers(request: ExportRequest, as_of: dt.datetime) -> Helpers:
     """The helpers' zone and window for `request` seen at `as_of` (naive UTC)."""
     window = request_window(min(request.start, as_of), max(request.end, as_of))
