@@ -57,6 +57,10 @@ LOCAL_CONF: dict[str, str] = {
     # collector's, at 1 M conversations) go to standard error instead.
     "spark.driver.extraJavaOptions": f"-Xlog:disable -Xlog:all=warning:stderr {_LOG_CONFIG}",
     "spark.sql.shuffle.partitions": "2",
+    # Spark removes a shuffle's files and a checkpoint's blocks once the JVM has
+    # collected what referred to them, and asks for a collection every 30 minutes
+    # by default: over the 10 M store's lake its temporary files grew past 25 GB.
+    "spark.cleaner.periodicGC.interval": "1min",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
 }
