@@ -10,7 +10,8 @@ its kept facts built; made here when missing) and its lake (`FOLDER/lake-N`,
 written by `cxport.lake.sync` when missing). Then, for the month of the store's
 last record (America/Sao_Paulo), the twelve exports together, each way timed on
 its own, with the peak resident memory of this process and its children (the
-JVM) sampled every 0.1 s:
+JVM) and the peak of the disk used (temporary files and the files written)
+sampled every 0.1 s, and when each file was done:
 
 - `duckdb`: `run_exports`, the kept facts read (what `cxport export all` does);
 - `duckdb-computed`: the same with every fact computed (`use_kept=False`), the
@@ -49,12 +50,18 @@ from bench.common import machine
 
 
 @contextmanager
-def _peak() -> Iterator[Callable[[], float]]:
-    """The peak resident memory (GB) of this process and its children while the block runs."""
+def _peak(folder: Path) -> Iterator[Callable[[], dict[str, float]]]:
+    """While the block runs: the peak resident memory (GB) of this process and its
+    children, and the peak of the disk used since it began on `folder`'s file
+    system (GB: temporary files, Spark's among them, and the files written),
+    sampled every 0.1 s."""
+    import shutil
+
     import psutil
 
     me = psutil.Process()
-    peak = [0]
+    free_before = shutil.disk_usage(folder).free
+    peak = {"peak_gb": 0.0, "disk_peak_gb": 0.0}
     done = threading.Event()
 
     def sample() -> None:
@@ -63,16 +70,23 @@ def _peak() -> Iterator[Callable[[], float]]:
             for p in [me, *me.children(recursive=True)]:
                 with suppress(psutil.Error):
                     total += p.memory_info().rss
-            peak[0] = max(peak[0], total)
+            used = free_before - shutil.disk_usage(folder).free
+            peak["peak_gb"] = max(peak["peak_gb"], round(total / 1e9, 2))
+            peak["disk_peak_gb"] = max(peak["disk_peak_gb"], round(used / 1e9, 2))
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        yield lambda: round(peak[0] / 1e9, 2)
+        yield lambda: dict(peak)
     finally:
         done.set()
         sampler.join()
+
+
+def _clock(began: float, into: dict[str, float]) -> Callable[[Any], None]:
+    """An `on_result` noting when each file was done (seconds from `began`)."""
+    return lambda result: into.__setitem__(result.export, round(time.perf_counter() - began, 2))
 
 
 def _store(folder: Path, conversations: int, days: int) -> Path:
@@ -195,10 +209,11 @@ def main() -> int:
             if name not in ways:
                 continue
             jobs = _jobs(db, folder / f"out-{args.conversations}" / name, args.month, skip)
-            with _peak() as peak:
+            at: dict[str, float] = {}
+            with _peak(folder) as peak:
                 t0 = time.perf_counter()
-                done = run_exports(con, jobs, use_kept=use_kept)
-                result[name] = {"s": round(time.perf_counter() - t0, 2), "peak_gb": peak()}
+                done = run_exports(con, jobs, use_kept=use_kept, on_result=_clock(t0, at))
+                result[name] = {"s": round(time.perf_counter() - t0, 2), **peak(), "files_at_s": at}
             # Kept facts no longer current (built by another cxport) are not read:
             # the way then computes every fact, and says so here.
             result[name]["kept_read"] = all(r.kept for r in done)
@@ -208,14 +223,15 @@ def main() -> int:
 
     if "spark" in ways:
         jobs = _jobs(db, folder / f"out-{args.conversations}" / "spark", args.month, skip)
-        with _peak() as peak:
+        at = {}
+        with _peak(folder) as peak:
             t0 = time.perf_counter()
             with open_engine(lake, "default", master=args.master) as engine:
                 started = time.perf_counter()
-                run_exports_on(engine, jobs)
+                run_exports_on(engine, jobs, on_result=_clock(started, at))
                 ran = time.perf_counter()
             result["spark"] = {"start_s": round(started - t0, 2), "s": round(ran - started, 2),
-                               "peak_gb": peak()}  # fmt: skip
+                               **peak(), "files_at_s": at}  # fmt: skip
         files["spark"] = _taken(jobs[0][1].parent, args.lean_disk)
     result["month"] = jobs[0][0].date_from.isoformat()
     result["exports"] = [r.export for r, _ in jobs]
