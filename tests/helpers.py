@@ -178,3 +178,16 @@ def simulated_records(
         path = Path(folder) / "sim.ndjson"
         simulate(path, seed=seed, conversations=conversations, start=start, days=days)
         return read_ndjson(path)
+
+
+def live_at_each_file(plan: Any) -> list[set[str]]:
+    """The facts `plan.stages` holds while each file of `plan` is written."""
+    from cxport.exports.plan import stages
+
+    live: set[str] = set()
+    held = []
+    for stage in stages(plan):
+        live |= {s.name for s in stage.steps}
+        held.append(set(live))
+        live -= {s.name for s in stage.done}
+    return held

@@ -219,7 +219,7 @@ def test_each_file_comes_after_its_facts_which_go_after_their_last_reader(
         held_most = max(
             held_most, sum(by_name[n].kind is not Kind.VIEW for n in live if n in by_name)
         )
-        live -= set(stage.done)
+        live -= {s.name for s in stage.done}
         for view in (by_name[n] for n in live if n in by_name and by_name[n].kind is Kind.VIEW):
             assert {t for t in view.reads if t in by_name} <= live, view.name  # still readable
     assert defined == len(facts)

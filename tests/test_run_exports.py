@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from helpers import EXAMPLE, ingest_file, simulated_store
+from helpers import EXAMPLE, ingest_file, live_at_each_file, simulated_store
 
 from cxport.exports import ExportRequest, run_export, run_exports
 from cxport.exports.defs import EXPORTS
@@ -81,7 +81,7 @@ def test_a_group_computes_each_files_facts_before_it_and_drops_them_after(
     cursor holds the facts `stages` says are live, no more; the files are those
     of the exports one by one."""
     from cxport.engines.duckdb import DuckDBEngine
-    from cxport.exports.plan import Kind, helpers, plan_group, stages
+    from cxport.exports.plan import Kind, helpers, plan_group
     from cxport.exports.runner import export_def
 
     db = ingest_file(tmp_path / "store.duckdb", EXAMPLE)
@@ -93,12 +93,8 @@ def test_a_group_computes_each_files_facts_before_it_and_drops_them_after(
         shared = requests[0]
         p = plan_group(shared, as_of, jobs, [export_def(r.export) for r in requests], None, None)
         tables = {s.name for s in p.steps[p.prepared :] if s.kind is not Kind.VIEW}
-        live: set[str] = set()
-        expected, seen = [], []
-        for stage in stages(p):
-            live |= {s.name for s in stage.steps}
-            expected.append(sorted(live & tables))
-            live -= set(stage.done)
+        expected = [sorted(live & tables) for live in live_at_each_file(p)]
+        seen = []
         with DuckDBEngine(con).session(helpers(shared, as_of)) as session:
 
             def held(*_: object) -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import EXAMPLE, ingest_file
+from helpers import EXAMPLE, ingest_file, live_at_each_file
 
 from cxport.engines.spark_session import unavailable_reason
 from cxport.exports import run_export, run_exports_on
@@ -252,7 +252,7 @@ def test_more_shuffle_partitions_write_the_same_files(
     `plan.stages` says are live, no more (the others' views dropped, and with
     them the references to their checkpoints)."""
     from cxport.engines.spark import SparkEngine
-    from cxport.exports.plan import plan_group, stages
+    from cxport.exports.plan import plan_group
     from cxport.exports.runner import export_def
 
     if not run.request.channels:
@@ -268,11 +268,7 @@ def test_more_shuffle_partitions_write_the_same_files(
     definitions = [export_def(job.export) for job, _ in jobs]
     the_plan = plan_group(run.request, as_of, jobs, definitions, None, None)
     facts = {s.name for s in the_plan.steps[the_plan.prepared :]}
-    expected, live = [], set()
-    for stage in stages(the_plan):
-        live |= {s.name for s in stage.steps}
-        expected.append(sorted(live))
-        live -= set(stage.done)
+    expected = [sorted(live) for live in live_at_each_file(the_plan)]
     held = []
     spark_root.conf.set("spark.sql.shuffle.partitions", "16")
     try:

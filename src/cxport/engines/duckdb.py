@@ -126,9 +126,9 @@ class DuckDBSession:
             written.append((rows, size))
             if on_file is not None:
                 on_file(out, rows, size)  # e.g. a progress line per file
-            for name in stage.done:
-                kind = "VIEW" if plan.step(name).kind is Kind.VIEW else "TABLE"
-                self.con.execute(f"DROP {kind} IF EXISTS temp.main.{name}")
+            for step in stage.done:
+                kind = "VIEW" if step.kind is Kind.VIEW else "TABLE"
+                self.con.execute(f"DROP {kind} IF EXISTS temp.main.{step.name}")
             self.con.execute("COMMIT")
             if n < len(plan.outputs):
                 self.con.execute("BEGIN TRANSACTION")

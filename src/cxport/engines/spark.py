@@ -103,9 +103,9 @@ class SparkSessionOfPlan:
             written.append(rows_size)
             if on_file is not None:
                 on_file(out, *rows_size)
-            for name in stage.done:  # a checkpoint's blocks go with its last reference
-                self.spark.catalog.dropTempView(name)
-                del held[name]
+            for step in stage.done:  # a checkpoint's blocks go with its last reference
+                self.spark.catalog.dropTempView(step.name)
+                del held[step.name]
         return written
 
 

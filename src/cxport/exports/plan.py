@@ -139,7 +139,7 @@ class Stage:
 
     steps: tuple[Step, ...]
     output: Output
-    done: tuple[str, ...]
+    done: tuple[Step, ...]
 
 
 def stages(plan: Plan) -> list[Stage]:
@@ -179,7 +179,7 @@ def stages(plan: Plan) -> list[Stage]:
         needs.append((out, due, names))
     last = {name: n for n, (_, _, names) in enumerate(needs) for name in names}
     return [
-        Stage(tuple(due), out, tuple(s.name for s in facts if last.get(s.name) == n))
+        Stage(tuple(due), out, tuple(s for s in facts if last.get(s.name) == n))
         for n, (out, due, _) in enumerate(needs)
     ]
 
