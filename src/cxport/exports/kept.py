@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -113,7 +114,7 @@ def _latest_batch(con: duckdb.DuckDBPyConnection, workspace: str) -> int | None:
     return None if value is None or value[0] is None else int(value[0])
 
 
-def _horizon(
+def workspace_horizon(
     con: duckdb.DuckDBPyConnection, workspace: str, since: _Record | None = None
 ) -> dt.datetime | None:
     """The latest `at` of the workspace's records (each table's maximum, then theirs).
@@ -209,7 +210,7 @@ def refresh(
     previous = None if force else _record(con, workspace)
     if previous is not None and not _updatable(con, previous):
         previous = None
-    horizon = _horizon(con, workspace, previous)
+    horizon = workspace_horizon(con, workspace, previous)
     if latest is None or horizon is None:
         return None, False
     if for_as_of is not None and for_as_of < horizon:
@@ -353,11 +354,13 @@ def build_schema(
     cur: duckdb.DuckDBPyConnection,
     workspace: str,
     horizon: dt.datetime,
+    on_fact: Callable[[str], None] | None = None,
 ) -> str:
     """Build every kept fact whole, at `horizon`, into a new schema; its name.
 
     Nothing reads it until it is recorded (`_swap`); tests compare it with
-    kept facts refreshed by parts.
+    kept facts refreshed by parts. `on_fact` is told each fact's name once it
+    is built (`bench/build.py` times them).
     """
     ctx = _define_snapshot(base, cur, workspace, horizon)
     define_scope(cur, None)
@@ -376,10 +379,12 @@ def build_schema(
                 else:
                     cur.execute(f"CREATE TABLE {table} AS {fact.sql}")
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM {table}")
-                continue
-            define(cur, fact_step(fact), ctx)
-            if fact.name in stored:  # built in Python: store its table
-                cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {fact.name}")
+            else:
+                define(cur, fact_step(fact), ctx)
+                if fact.name in stored:  # built in Python: store its table
+                    cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {fact.name}")
+            if on_fact is not None:
+                on_fact(fact.name)
     except BaseException:
         cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         raise
