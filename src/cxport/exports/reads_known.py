@@ -226,6 +226,11 @@ KNOWN: dict[str, tuple[str, ...]] = {
         "req_channel",
         "s_contact",
     ),
+    "d3b517b5775171da2458": (
+        "c_message",
+        "c_status_change",
+        "f_conversation_entity",
+    ),
     "d50b985edf328d306f8c": (
         "e_contact_attribute_definition",
         "f_contact_entity",
@@ -255,11 +260,6 @@ KNOWN: dict[str, tuple[str, ...]] = {
         "req",
     ),
     "e99ccf81261b6b9e0967": ("f_lock_session",),
-    "ec8fa2a803009c3f0f16": (
-        "c_message",
-        "c_status_change",
-        "f_conversation_entity",
-    ),
     "ef0041f2c3372fb0ffc3": (
         "req",
         "req_channel",

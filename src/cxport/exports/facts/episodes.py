@@ -14,8 +14,13 @@ record, when an I or H (the *opener*), opens the episode; every H re-sets
 `from`, `initiated_by` and the handover reason; a closing O yields one
 response (its segment has an opener exactly when the record before it is
 an I or H), a closing R none. The inbound message is the opener's: itself
-for an I, for an H the latest inbound so far (possibly none). Responses,
-openers and last handovers then meet on (conversation, seg).
+for an I, for an H the latest inbound so far (possibly none). A second
+ordered pass, over the rows that matter (openers, handovers, responses) and
+within each (conversation, seg), carries to each response its opener's
+`from` and inbound message and its segment's latest handover. (They used to
+meet by two joins on (conversation, seg), the first pass's rows kept and read
+three times: at 10 M conversations those rows were 6.7 GB, and the fact's
+peak took the build past 4 GB of memory; `docs/performance.md`.)
 
 `f_response_episode` holds every response of the conversations in the
 export's scope (the `c_*` views; the Response Times export scopes to the
@@ -58,8 +63,8 @@ RESPONSE_EPISODE = Fact(
            OR (s.status = 'NEW' AND s.initiated_by = 'VA_HANDED_OVER_CONVERSATION')
     ),
     walked AS (
-        SELECT w.conversation_id, w.kind, w.at_, w.record_id, w.message_id, w.agent_id,
-               w.team_id, w.handover_reason,
+        SELECT w.conversation_id, w.kind, w.at_, w.type_rank, w.record_id, w.message_id,
+               w.agent_id, w.team_id, w.handover_reason,
                count(*) FILTER (WHERE w.kind IN ('O', 'R')) OVER conv
                    - CASE WHEN w.kind IN ('O', 'R') THEN 1 ELSE 0 END AS seg,
                lag(w.kind) OVER conv AS previous_kind,
@@ -71,40 +76,42 @@ RESPONSE_EPISODE = Fact(
             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         )
     ),
-    openers AS (
-        SELECT o.conversation_id, o.seg, o.at_ AS opened_at, o.latest_inbound
-        FROM walked AS o
-        WHERE o.kind IN ('I', 'H') AND (o.previous_kind IS NULL OR o.previous_kind IN ('O', 'R'))
+    -- The rows a response reads: openers, handovers and responses. A
+    -- segment's first row here is its opener whenever it ends in a response.
+    marked AS (
+        SELECT * FROM walked
+        WHERE kind = 'H'
+           OR (kind = 'I' AND (previous_kind IS NULL OR previous_kind IN ('O', 'R')))
+           OR (kind = 'O' AND previous_kind IN ('I', 'H'))
     ),
-    responses AS (
-        SELECT p.conversation_id, p.seg, p.at_ AS to_at, p.message_id, p.agent_id, p.team_id
-        FROM walked AS p
-        WHERE p.kind = 'O' AND p.previous_kind IN ('I', 'H')
-    ),
-    last_handovers AS (
-        SELECT h.conversation_id, h.seg, h.at_ AS handover_at, h.handover_reason
-        FROM walked AS h
-        WHERE h.kind = 'H'
-        QUALIFY row_number() OVER (
-            PARTITION BY h.conversation_id, h.seg ORDER BY h.at_ DESC, h.record_id DESC
-        ) = 1
+    segments AS (
+        SELECT conversation_id, kind, at_ AS to_at, message_id, agent_id, team_id,
+               first_value(at_) OVER seg_ AS opened_at,
+               first_value(latest_inbound) OVER seg_ AS inbound_message_id,
+               last_value(CASE WHEN kind = 'H'
+                               THEN {'at': at_, 'reason': handover_reason} END IGNORE NULLS)
+                   OVER seg_ AS handover
+        FROM marked
+        WINDOW seg_ AS (
+            PARTITION BY conversation_id, seg ORDER BY at_, type_rank, record_id
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        )
     )
     SELECT p.conversation_id,
            p.message_id AS outbound_message_id,
            p.agent_id,
            p.team_id,
-           CASE WHEN h.handover_at IS NULL THEN 'INBOUND_MESSAGE'
+           CASE WHEN p.handover IS NULL THEN 'INBOUND_MESSAGE'
                 ELSE 'VA_HANDED_OVER_CONVERSATION' END AS initiated_by,
-           h.handover_reason,
-           coalesce(h.handover_at, o.opened_at) AS from_at,
+           p.handover.reason AS handover_reason,
+           coalesce(p.handover.at, p.opened_at) AS from_at,
            p.to_at,
-           cx_ms(coalesce(h.handover_at, o.opened_at), p.to_at) AS response_ms,
-           o.latest_inbound AS inbound_message_id,
+           cx_ms(coalesce(p.handover.at, p.opened_at), p.to_at) AS response_ms,
+           p.inbound_message_id,
            c.channel_id, c.contact_profile_id, c.url AS conversation_url
-    FROM responses AS p
-    JOIN openers AS o ON o.conversation_id = p.conversation_id AND o.seg = p.seg
-    LEFT JOIN last_handovers AS h ON h.conversation_id = p.conversation_id AND h.seg = p.seg
+    FROM segments AS p
     LEFT JOIN f_conversation_entity AS c ON c.conversation_id = p.conversation_id
+    WHERE p.kind = 'O'
     """,
 )
 
