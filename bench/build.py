@@ -7,8 +7,10 @@ does after its batches (`kept.build_schema`, the same loop), into a new
 schema that it drops afterwards: the store's recorded kept facts are left as
 they were. For each fact it gives the seconds from the previous fact's end,
 the peak resident memory of the process and the peak size of the spill
-folder meanwhile (sampled every 0.2 s). A diagnostic for the build's growth
-with the data (issue 23), not a timed test: its times are single runs.
+folder meanwhile (sampled every 0.2 s); the first fact's seconds include
+defining the snapshot's views. The workspace is `default`, the one the
+benchmarks' stores hold. A diagnostic for the build's growth with the data
+(issue 23), not a timed test: its times are single runs.
 """
 
 from __future__ import annotations
