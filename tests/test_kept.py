@@ -21,6 +21,7 @@ from record_builders import agent, channel, conversation, inbound, lock, presenc
 
 from cxport.exports import kept
 from cxport.exports.defs import EXPORTS
+from cxport.exports.facts import define_scope
 from cxport.exports.request import ExportRequest
 from cxport.exports.runner import ExportResult, run_export, run_exports
 from cxport.ingest import ingest_files
@@ -473,3 +474,130 @@ def test_an_export_defines_only_the_snapshot_views_it_reads() -> None:
     # A fact built in Python may read anything: every view is defined.
     conversations = BY_NAME["resolved-conversations"]
     assert types_read(fact_order(conversations.facts), kept=False) is None
+
+
+# --- built by shares of the conversations ------------------------------------
+
+
+def _stored_differences(con: Connection, one: str, other: str) -> dict[str, int]:
+    """Per stored fact, the rows of one schema's table not in the other's (both ways)."""
+    out = {}
+    for name in sorted(kept.stored_facts()):
+        a, b = f"SELECT * FROM {one}.{name}", f"SELECT * FROM {other}.{name}"
+        (n,) = con.execute(
+            f"SELECT (SELECT count(*) FROM ({a} EXCEPT ALL {b})) +"
+            f" (SELECT count(*) FROM ({b} EXCEPT ALL {a}))"
+        ).fetchone() or (0,)
+        if n:
+            out[name] = int(n)
+    return out
+
+
+def test_facts_built_by_shares_of_the_conversations_hold_the_rows_of_a_whole_build(
+    copy_con: Connection,
+) -> None:
+    horizon = kept.workspace_horizon(copy_con, WS)
+    assert horizon is not None
+    by_conversation = [k.name for k in kept.kept_facts() if k.fact.by_conversation]
+    assert "f_conversation" in by_conversation
+    built = {}
+    for shares in (1, 3, 7):
+        cur = copy_con.cursor()
+        try:
+            built[shares] = kept.build_schema(copy_con, cur, WS, horizon, shares=shares)
+            # After each fact built by shares, its requirements are whole again.
+            for view in ("c_message", "f_conversation_entity", "f_conversation"):
+                (n,) = cur.execute(
+                    f"SELECT count(DISTINCT conversation_id) FROM {view}"
+                ).fetchone() or (0,)
+                assert n == 402, (shares, view)
+        finally:
+            cur.close()
+    # f_conversation is not stored: the facts read from it are.
+    for name in ("f_conversation_summary", "f_first_resolution"):
+        (n,) = copy_con.execute(f"SELECT count(*) FROM {built[1]}.{name}").fetchone() or (0,)
+        assert n > 100, name
+    assert _stored_differences(copy_con, built[1], built[3]) == {}
+    assert _stored_differences(copy_con, built[1], built[7]) == {}
+
+
+def test_a_stored_fact_built_by_shares_is_stored_whole_and_in_its_order(
+    copy_con: Connection,
+) -> None:
+    """A stored fact built by shares: its shares' rows sorted together into its
+    table in the schema, as a whole build stores them (the episodes here)."""
+    import dataclasses
+
+    from cxport.exports.keep import KEEP
+
+    horizon = kept.workspace_horizon(copy_con, WS)
+    assert horizon is not None
+    keep = KEEP["f_response_episode"]
+    fact = dataclasses.replace(keep.fact, by_conversation=True)
+    cur = copy_con.cursor()
+    try:
+        schema = kept.build_schema(copy_con, cur, WS, horizon, shares=1)
+        kept._create_by_shares(cur, f"{schema}.shared", fact, keep.order, 4, schema)
+        whole = cur.execute(f"SELECT * FROM {schema}.f_response_episode").fetchall()
+        shared = cur.execute(f"SELECT * FROM {schema}.shared").fetchall()
+        assert len(whole) > 100 and shared == whole  # the same rows, in the same order
+        (n,) = cur.execute("SELECT count(DISTINCT conversation_id) FROM c_message").fetchone() or (
+            0,
+        )
+        assert n == 402
+        names = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert "f_conversation_entity" in names and "kb_f_conversation_entity" not in names
+    finally:
+        cur.close()
+
+
+def test_the_shares_follow_the_conversations_and_the_memory_limit() -> None:
+    gb = 10**9
+    assert kept.shares_for(0, 3 * gb) == 1
+    assert kept.shares_for(400_000, 3 * gb) == 1
+    assert kept.shares_for(1_000_000, 3 * gb) == 3
+    assert kept.shares_for(3_000_000, 3 * gb) == 7
+    assert kept.shares_for(1_000_000, 6 * gb) == 2
+    assert kept.shares_for(10**9, 3 * gb) == kept.MOST_SHARES
+    assert kept.shares_for(1_000_000, 128 * 10**6) == kept.MOST_SHARES
+
+
+def test_a_share_narrows_the_scoped_views_and_the_keyed_requirements_to_its_conversations(
+    copy_con: Connection,
+) -> None:
+    horizon = kept.workspace_horizon(copy_con, WS)
+    assert horizon is not None
+    cur = copy_con.cursor()
+    try:
+        kept._define_snapshot(copy_con, cur, WS, horizon)
+        define_scope(cur, None)
+        cur.execute(
+            "CREATE TEMP TABLE kb_entity AS SELECT DISTINCT conversation_id FROM s_conversation"
+        )
+        tables = {"f_conversation_entity": "kb_entity"}
+
+        def ids(view: str) -> set[str]:
+            return {
+                r[0] for r in cur.execute(f"SELECT DISTINCT conversation_id FROM {view}").fetchall()
+            }
+
+        def tagged() -> set[str]:  # the conversations of the tagged messages in view
+            return {r[0] for r in cur.execute(
+                "SELECT DISTINCT m.conversation_id FROM c_tag_applied AS t"
+                " JOIN s_message AS m USING (message_id)").fetchall()}  # fmt: skip
+
+        every, every_tagged = ids("c_message"), tagged()
+        seen: list[set[str]] = []
+        for share in range(3):
+            kept._narrow(cur, tables, f"hash(conversation_id) % 3 = {share}")
+            mine = ids("c_message")
+            assert mine and mine < every
+            assert ids("c_status_change") <= mine | ids("c_conversation")
+            assert ids("f_conversation_entity") <= ids("c_conversation")
+            assert tagged() == every_tagged & (mine | ids("c_conversation"))
+            seen.append(mine)
+        assert set().union(*seen) == every and sum(map(len, seen)) == len(every)
+        kept._narrow(cur, tables, None)
+        assert ids("c_message") == every and tagged() == every_tagged
+    finally:
+        cur.close()

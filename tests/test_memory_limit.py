@@ -132,16 +132,44 @@ def test_every_export_and_the_build_give_the_same_bytes_under_a_small_limit(
 
     spill = tmp_path / "spill"
     limits = Limits(SMALL, spill)
-    with SpillWatch(spill).watching() as build:
-        _built(small, limits)
+    _built(small, limits)
     with SpillWatch(spill).watching() as exports:
         got = _exports(small, limits, tmp_path / "small")
     assert got.keys() == expected.keys()
     for name, data in expected.items():
         assert got[name] == data, name
-    # Both went past the limit, to disk (at 50 000 conversations: ~30 MB and ~175 MB
-    # at once), and what they wrote there was removed after.
-    assert build.peak > 0 and exports.peak > 0
+    # The exports went past the limit, to disk (at 50 000 conversations: ~175 MB
+    # at once), and what they wrote there was removed after. The build, its
+    # `f_conversation` in three shares, now fits (the next test builds it whole).
+    assert exports.peak > 0
+    assert not spill.exists() or not any(spill.iterdir())
+
+
+def test_a_build_whole_under_a_small_limit_spills_and_holds_the_rows_of_one_by_shares(
+    ingested: Path, tmp_path: Path
+) -> None:
+    small = tmp_path / "small.duckdb"
+    shutil.copy(ingested, small)
+    spill = tmp_path / "spill"
+    con = open_store(small, limits=Limits(SMALL, spill))
+    try:
+        horizon = kept.workspace_horizon(con, "default")
+        assert horizon is not None
+        cur = con.cursor()
+        try:
+            with SpillWatch(spill).watching() as whole_build:
+                whole = kept.build_schema(con, cur, "default", horizon, shares=1)
+            shared = kept.build_schema(con, cur, "default", horizon)  # the planner's shares
+            assert kept.build_shares(cur) == 3  # 50 000 conversations, 20 480 a share
+        finally:
+            cur.close()
+        assert whole_build.peak > 0  # at 50 000 conversations: ~30 MB at once
+        for name in sorted(kept.stored_facts()):
+            a, b = f"SELECT * FROM {whole}.{name}", f"SELECT * FROM {shared}.{name}"
+            assert con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone() == (0,)
+            assert con.execute(f"SELECT count(*) FROM ({b} EXCEPT ALL {a})").fetchone() == (0,)
+    finally:
+        con.close()
     assert not spill.exists() or not any(spill.iterdir())
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -63,20 +63,40 @@ def create_sorted(con: duckdb.DuckDBPyConnection, table: str, query: str, order:
     holds for all, and a COPY another cursor plans meanwhile writes its sorted
     rows out of order. So it is off for this cursor only (`SET SESSION`).
     """
+    create_table(con, table, [query], order)
+
+
+def create_table(
+    con: duckdb.DuckDBPyConnection, table: str, queries: Iterable[str], order: str | None
+) -> None:
+    """Create `table` (`TEMP` unless schema-qualified) holding the rows of
+    `queries` together, each asked for once the rows of the one before are in
+    (a build by shares narrows its views in between, `kept.py`); in `order`
+    when given, as `create_sorted` sorts them."""
+    kind = "TABLE" if "." in table else "TEMP TABLE"
+    if order is None:
+        _fill(con, f"CREATE OR REPLACE {kind} {table}", table, queries)
+        return
     staging = f"cx_unsorted_{uuid.uuid4().hex}"
     with run_after(con, f"DROP TABLE IF EXISTS {staging}"):
-        create_unsorted(con, staging, query)
-        kind = "TABLE" if "." in table else "TEMP TABLE"
+        create_unsorted(con, staging, queries)
         con.execute(f"CREATE OR REPLACE {kind} {table} AS SELECT * FROM {staging} ORDER BY {order}")
 
 
-def create_unsorted(con: duckdb.DuckDBPyConnection, table: str, query: str) -> None:
-    """Create the temporary `table` holding the rows of `query`, in no order
-    (`create_sorted`'s first step)."""
+def create_unsorted(con: duckdb.DuckDBPyConnection, table: str, queries: Iterable[str]) -> None:
+    """Create the temporary `table` holding the rows of `queries`, in no order
+    (`create_table`'s first step when it sorts)."""
     # No order to keep, so no buffering to keep it.
     con.execute("SET SESSION preserve_insertion_order = false")
     with run_after(con, "RESET SESSION preserve_insertion_order"):
-        con.execute(f"CREATE TEMP TABLE {table} AS {query}")
+        _fill(con, f"CREATE TEMP TABLE {table}", table, queries)
+
+
+def _fill(con: duckdb.DuckDBPyConnection, create: str, table: str, queries: Iterable[str]) -> None:
+    """`create` (a CREATE … TABLE statement's start) with the first query's rows,
+    then the other queries' rows inserted."""
+    for n, query in enumerate(queries):
+        con.execute(f"{create} AS {query}" if n == 0 else f"INSERT INTO {table} {query}")
 
 
 @contextlib.contextmanager

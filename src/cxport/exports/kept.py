@@ -45,8 +45,11 @@ import duckdb
 from cxport.engines.duckdb import define
 from cxport.exports import engine, kept_plan
 from cxport.exports.defs import EXPORTS
-from cxport.exports.engine import create_sorted
+from cxport.exports.engine import create_table
 from cxport.exports.facts import (
+    BY_CONVERSATION,
+    BY_MESSAGE,
+    Fact,
     FactContext,
     define_request,
     define_scope,
@@ -54,6 +57,7 @@ from cxport.exports.facts import (
 )
 from cxport.exports.keep import KEEP, Keep
 from cxport.exports.plan import fact_step
+from cxport.limits import memory_of
 from cxport.records import RECORD_TYPES
 from cxport.store import Snapshot
 
@@ -355,15 +359,20 @@ def build_schema(
     workspace: str,
     horizon: dt.datetime,
     on_fact: Callable[[str], None] | None = None,
+    shares: int | None = None,
 ) -> str:
     """Build every kept fact whole, at `horizon`, into a new schema; its name.
 
     Nothing reads it until it is recorded (`_swap`); tests compare it with
     kept facts refreshed by parts. `on_fact` is told each fact's name once it
-    is built (`bench/build.py` times them).
+    is built (`bench/build.py` times them). A fact built by conversation
+    (`Fact.by_conversation`) is built in `shares` of the conversations, one
+    after the other (None: as many as the memory limit asks, `build_shares`).
     """
     ctx = _define_snapshot(base, cur, workspace, horizon)
     define_scope(cur, None)
+    if shares is None:
+        shares = build_shares(cur)
     stored = stored_facts()
     (n,) = cur.execute("SELECT nextval('kept_ids')").fetchone() or (0,)
     schema = f"kept_{int(n)}"
@@ -374,11 +383,13 @@ def build_schema(
             fact = keep.fact
             table = f"{schema}.{fact.name}"
             if fact.name in stored and fact.sql is not None:
-                if keep.order:
-                    create_sorted(cur, table, fact.sql, keep.order)
+                if fact.by_conversation and shares > 1:
+                    _create_by_shares(cur, table, fact, keep.order, shares, schema)
                 else:
-                    cur.execute(f"CREATE TABLE {table} AS {fact.sql}")
+                    create_table(cur, table, [fact.sql], keep.order)
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {fact.name} AS SELECT * FROM {table}")
+            elif fact.by_conversation and shares > 1:
+                _create_by_shares(cur, fact.name, fact, None, shares, schema)
             else:
                 define(cur, fact_step(fact), ctx)
                 if fact.name in stored:  # built in Python: store its table
@@ -389,6 +400,90 @@ def build_schema(
         cur.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         raise
     return schema
+
+
+# Conversations a build share may hold for each GB of the memory limit: past
+# it, a share's groupings spill (f_conversation at 1 M conversations under
+# 3.2 GB: whole 4.65 s, two shares 3.76 s, three 3.84 s, six 4.82 s).
+SHARE_CONVERSATIONS_PER_GB = 160_000
+# Each share scans every record of the types its fact reads: at 10 M
+# conversations, four or eight shares took 88 s, twenty about 120 s (whole:
+# 114 s). docs/performance.md, "Building by shares".
+MOST_SHARES = 8
+
+
+def build_shares(cur: duckdb.DuckDBPyConnection) -> int:
+    """How many shares of the conversations a fact built by conversation is
+    built in on `cur` (its snapshot's conversation versions, a near count of
+    its conversations, under its memory limit)."""
+    (conversations,) = cur.execute("SELECT count(*) FROM s_conversation").fetchone() or (0,)
+    return shares_for(int(conversations), memory_of(cur))
+
+
+def shares_for(conversations: int, memory: int) -> int:
+    """The shares `conversations` are built in under `memory` bytes: one when they fit."""
+    per_share = max(1, int(memory / 10**9 * SHARE_CONVERSATIONS_PER_GB))
+    return max(1, min(MOST_SHARES, -(-conversations // per_share)))
+
+
+def _create_by_shares(
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    fact: Fact,
+    order: str | None,
+    shares: int,
+    schema: str,
+) -> None:
+    """Create `table` with the rows of `fact` (`Fact.by_conversation`) computed
+    for one share of the conversations at a time: its `c_*` views and its
+    requirements with a `conversation_id` narrowed to the share's, then widened
+    again however it ends.
+
+    A requirement is a temporary table (renamed while a view of the same name
+    narrows it, and named back after) or a view of its table in `schema`."""
+    assert fact.sql is not None, fact.name
+    columns = {
+        dep: {d[0] for d in cur.execute(f"SELECT * FROM {dep} LIMIT 0").description}
+        for dep in fact.requires
+    }
+    keyed = [dep for dep in fact.requires if "conversation_id" in columns[dep]]
+    temporary = {
+        name
+        for (name,) in cur.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary"
+            " AND list_contains(?, table_name)",
+            [keyed],
+        ).fetchall()
+    }
+    tables = {dep: f"kb_{dep}" if dep in temporary else f"{schema}.{dep}" for dep in keyed}
+
+    def narrowed(share: int) -> str:
+        # A record without a conversation (none passes ingest) would fall in the first.
+        _narrow(cur, tables, f"coalesce(hash(conversation_id) % {shares}, 0) = {share}")
+        return str(fact.sql)
+
+    for dep in temporary:
+        cur.execute(f"ALTER TABLE {dep} RENAME TO kb_{dep}")
+    try:
+        create_table(cur, table, (narrowed(share) for share in range(shares)), order)
+    finally:
+        _narrow(cur, tables, None)
+        for dep in temporary:
+            cur.execute(f"DROP VIEW {dep}")
+            cur.execute(f"ALTER TABLE kb_{dep} RENAME TO {dep}")
+
+
+def _narrow(cur: duckdb.DuckDBPyConnection, tables: dict[str, str], share: str | None) -> None:
+    """Point the `c_*` views, and the views named by `tables` (of those tables),
+    at the rows of the conversations meeting `share` (None: at every row)."""
+    where = "" if share is None else f" WHERE {share}"
+    for name in BY_CONVERSATION:
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}{where}")
+    messages = "" if share is None else " WHERE message_id IN (SELECT message_id FROM c_message)"
+    for name in BY_MESSAGE:
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}{messages}")
+    for view, rows in tables.items():
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {rows}{where}")
 
 
 def _swap(

@@ -186,7 +186,7 @@ def write(
     """
     unsorted = f"cx_unsorted_{uuid.uuid4().hex}"
     with run_after(con, f"DROP TABLE IF EXISTS {unsorted}"):
-        create_unsorted(con, unsorted, query)
+        create_unsorted(con, unsorted, [query])
         ranges = chunks(con, unsorted, order)
         copies = [[r] for r in ranges] if spec.format == "csv" else [ranges]
         with _complete_file(spec, output) as target:

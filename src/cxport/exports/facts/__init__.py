@@ -52,6 +52,12 @@ class Fact:
     inputs: tuple[tuple[str, str], ...] = ()
     rows: Rows | None = None
     materialize: bool = True  # TEMP TABLE (computed once) rather than VIEW
+    # Its rows of a conversation come from that conversation's records alone
+    # (the `c_*` views) and from its requirements' rows of that conversation
+    # (those with a `conversation_id`; the others, lookups, are read whole):
+    # so it can be built a share of the conversations at a time
+    # (`kept.build_schema`), each share's rows those of the whole.
+    by_conversation: bool = False
 
     def texts(self) -> tuple[str, ...]:
         """The SQL the fact runs: its query, or its inputs' queries."""

@@ -173,6 +173,9 @@ _ONE_VALUE_EACH = ",\n           ".join(f"any_value({c}) AS {c}" for c in _PART_
 
 CONVERSATION = Fact(
     "f_conversation",
+    # The kept facts' build makes it by shares of the conversations once its
+    # groupings outgrow the memory limit (`kept.build_shares`, 10 M: eight).
+    by_conversation=True,
     requires=("f_conversation_entity", "f_conversation_messages"),
     sql=f"""
 WITH cv AS MATERIALIZED (SELECT conversation_id, min("at") AS first_at FROM c_conversation GROUP BY conversation_id),
