@@ -1,6 +1,6 @@
 """Where the kept facts' build spends its time: each fact's seconds, memory and spill.
 
-    uv run python -m bench.build --db STORE [--memory-limit 2GB] [--output build.md]
+    uv run python -m bench.build --db STORE [--memory-limit 2GB] [--shares N] [--output build.md]
 
 Builds every kept fact of the store's workspace whole, as `cxport ingest`
 does after its batches (`kept.build_schema`, the same loop), into a new
@@ -8,7 +8,9 @@ schema that it drops afterwards: the store's recorded kept facts are left as
 they were. For each fact it gives the seconds from the previous fact's end,
 the peak resident memory of the process and the peak size of the spill
 folder meanwhile (sampled every 0.2 s); the first fact's seconds include
-defining the snapshot's views. The workspace is `default`, the one the
+defining the snapshot's views. `--shares` sets how many shares of the
+conversations the facts built by conversation are built in (by default the
+build's own choice, `kept.build_shares`). The workspace is `default`, the one the
 benchmarks' stores hold. A diagnostic for the build's growth with the data
 (issue 23), not a timed test: its times are single runs.
 """
@@ -63,7 +65,9 @@ def _sampled(spill: Path) -> Iterator[dict[str, int]]:
         sampler.join()
 
 
-def profile_build(db: Path, memory: str = "") -> list[tuple[str, float, int, int]]:
+def profile_build(
+    db: Path, memory: str = "", shares: int | None = None
+) -> list[tuple[str, float, int, int]]:
     """[(fact, seconds, peak rss, peak spill)] of one whole build of `db`'s kept facts."""
     from cxport.exports import kept
     from cxport.limits import Limits
@@ -88,7 +92,7 @@ def profile_build(db: Path, memory: str = "") -> list[tuple[str, float, int, int
                 began = time.perf_counter()
                 print(f"{name}: {rows[-1][1]:.2f} s", file=sys.stderr, flush=True)
 
-            schema = kept.build_schema(con, cur, "default", horizon, on_fact=on_fact)
+            schema = kept.build_schema(con, cur, "default", horizon, on_fact, shares)
         cur.execute(f"DROP SCHEMA {schema} CASCADE")
         cur.close()
     finally:
@@ -110,11 +114,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--memory-limit", default="", help="CXPORT_MEMORY_LIMIT's value")
+    parser.add_argument("--shares", type=int, help="shares of the conversations (default: chosen)")
     parser.add_argument("--output", type=Path, help="write the Markdown here too")
     args = parser.parse_args(argv)
     if not args.db.exists():
         raise SystemExit(f"no store at {args.db}")
-    text = report(profile_build(args.db, args.memory_limit))
+    text = report(profile_build(args.db, args.memory_limit, args.shares))
     print(text)
     if args.output:
         args.output.write_text(text + "\n", encoding="utf-8")
