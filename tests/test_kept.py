@@ -505,12 +505,16 @@ def test_facts_built_by_shares_of_the_conversations_hold_the_rows_of_a_whole_bui
         cur = copy_con.cursor()
         try:
             built[shares] = kept.build_schema(copy_con, cur, WS, horizon, shares=shares)
-            # After each fact built by shares, its requirements are whole again.
-            for view in ("c_message", "f_conversation_entity", "f_conversation"):
-                (n,) = cur.execute(
-                    f"SELECT count(DISTINCT conversation_id) FROM {view}"
-                ).fetchone() or (0,)
-                assert n == 402, (shares, view)
+            # After each fact built by shares, the scoped views are whole again;
+            # and the facts not stored, temporary tables, are let go of.
+            (n,) = cur.execute(
+                "SELECT count(DISTINCT conversation_id) FROM c_message"
+            ).fetchone() or (0,)
+            assert n == 402, shares
+            left = cur.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE 'f\\_%' ESCAPE '\\'"
+            ).fetchall()
+            assert left == [], (shares, left)  # the request's tables (`req`…) stay
         finally:
             cur.close()
     # f_conversation is not stored: the facts read from it are.
@@ -537,6 +541,8 @@ def test_a_stored_fact_built_by_shares_is_stored_whole_and_in_its_order(
     cur = copy_con.cursor()
     try:
         schema = kept.build_schema(copy_con, cur, WS, horizon, shares=1)
+        entity = KEEP["f_conversation_entity"].fact  # let go of by the build: again
+        cur.execute(f"CREATE TEMP TABLE {entity.name} AS {entity.sql}")
         kept._create_by_shares(cur, f"{schema}.shared", fact, keep.order, 4, schema)
         whole = cur.execute(f"SELECT * FROM {schema}.f_response_episode").fetchall()
         shared = cur.execute(f"SELECT * FROM {schema}.shared").fetchall()
