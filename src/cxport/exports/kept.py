@@ -380,7 +380,7 @@ def build_schema(
     cur.execute(f"CREATE SCHEMA {schema}")
     keeps = kept_facts()
     try:
-        for n, keep in enumerate(keeps):
+        for i, keep in enumerate(keeps):
             fact = keep.fact
             table = f"{schema}.{fact.name}"
             if fact.name in stored and fact.sql is not None:
@@ -395,7 +395,7 @@ def build_schema(
                 define(cur, fact_step(fact), ctx)
                 if fact.name in stored:  # built in Python: store its table
                     cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {fact.name}")
-            for done in _read_last_by(keeps, n, stored):
+            for done in _read_last_by(keeps, i, stored):
                 cur.execute(f"DROP TABLE {done}")
             if on_fact is not None:
                 on_fact(fact.name)
@@ -425,7 +425,7 @@ def _read_last_by(keeps: list[Keep], n: int, stored: frozenset[str]) -> list[str
 SHARE_CONVERSATIONS_PER_GB = 160_000
 # Each share scans every record of the types its fact reads: at 10 M
 # conversations, four or eight shares took 88 s, twenty about 120 s (whole:
-# 114 s). docs/performance.md, "Building by shares".
+# 114 s). docs/performance.md, "Building `f_conversation` by shares".
 MOST_SHARES = 8
 
 
