@@ -47,8 +47,6 @@ from cxport.exports import engine, kept_plan
 from cxport.exports.defs import EXPORTS
 from cxport.exports.engine import create_table
 from cxport.exports.facts import (
-    BY_CONVERSATION,
-    BY_MESSAGE,
     Fact,
     FactContext,
     define_request,
@@ -459,11 +457,12 @@ def _create_by_shares(
     A requirement is a temporary table (renamed while a view of the same name
     narrows it, and named back after) or a view of its table in `schema`."""
     assert fact.sql is not None, fact.name
-    columns = {
-        dep: {d[0] for d in cur.execute(f"SELECT * FROM {dep} LIMIT 0").description}
-        for dep in fact.requires
-    }
-    keyed = [dep for dep in fact.requires if "conversation_id" in columns[dep]]
+
+    def keyed_by_conversation(dep: str) -> bool:
+        columns = cur.execute(f"SELECT * FROM {dep} LIMIT 0").description
+        return any(column[0] == "conversation_id" for column in columns)
+
+    keyed = [dep for dep in fact.requires if keyed_by_conversation(dep)]
     temporary = {
         name
         for (name,) in cur.execute(
@@ -493,12 +492,8 @@ def _create_by_shares(
 def _narrow(cur: duckdb.DuckDBPyConnection, tables: dict[str, str], share: str | None) -> None:
     """Point the `c_*` views, and the views named by `tables` (of those tables),
     at the rows of the conversations meeting `share` (None: at every row)."""
+    define_scope(cur, None, where=share)
     where = "" if share is None else f" WHERE {share}"
-    for name in BY_CONVERSATION:
-        cur.execute(f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}{where}")
-    messages = "" if share is None else " WHERE message_id IN (SELECT message_id FROM c_message)"
-    for name in BY_MESSAGE:
-        cur.execute(f"CREATE OR REPLACE TEMP VIEW c_{name} AS SELECT * FROM s_{name}{messages}")
     for view, rows in tables.items():
         cur.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {rows}{where}")
 

@@ -230,26 +230,33 @@ def request_steps(
     )
 
 
-def scope_steps(scope: str | None, types: Collection[str] | None = None) -> list[Step]:
+def scope_steps(
+    scope: str | None, types: Collection[str] | None = None, where: str | None = None
+) -> list[Step]:
     """The `c_<type>` views: the snapshot's records of the conversations in scope.
 
-    `scope` is a query giving `conversation_id`s (a superset is fine); without
-    one every conversation is in scope and `c_<type>` is `s_<type>`. Only the
-    views of `types` are defined (all when None; their `s_*` views must be).
+    `scope` is a query giving `conversation_id`s (a superset is fine); or
+    `where`, a condition on `conversation_id` the records meet (a share of the
+    kept facts' build, `kept.py`); without either every conversation is in
+    scope and `c_<type>` is `s_<type>`. Only the views of `types` are defined
+    (all when None; their `s_*` views must be). A message's records follow
+    their message.
     """
     by_conversation = [n for n in BY_CONVERSATION if types is None or n in types]
     by_message = [n for n in BY_MESSAGE if types is None or n in types]
-    if scope is None:
+    if scope is None and where is None:
         return [
             Step(f"c_{n}", Kind.VIEW, Role.SCOPE, f"SELECT * FROM s_{n}")
             for n in (*by_conversation, *by_message)
         ]
-    out = [Step("scope_conversation", Kind.TABLE, Role.SCOPE, scope)]
+    out = []
+    if scope is not None:
+        out.append(Step("scope_conversation", Kind.TABLE, Role.SCOPE, scope))
+        where = "conversation_id IN (SELECT conversation_id FROM scope_conversation)"
     out += [
-        Step(f"c_{n}", Kind.VIEW, Role.SCOPE, f"SELECT * FROM s_{n} WHERE conversation_id IN"
-             " (SELECT conversation_id FROM scope_conversation)")
+        Step(f"c_{n}", Kind.VIEW, Role.SCOPE, f"SELECT * FROM s_{n} WHERE {where}")
         for n in by_conversation
-    ]  # fmt: skip
+    ]
     out += [
         Step(f"c_{n}", Kind.VIEW, Role.SCOPE, f"SELECT * FROM s_{n} WHERE message_id IN"
              " (SELECT message_id FROM c_message)")

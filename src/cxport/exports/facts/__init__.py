@@ -99,13 +99,16 @@ def define_request(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) ->
 
 
 def define_scope(
-    con: duckdb.DuckDBPyConnection, scope: str | None = None, types: Collection[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    scope: str | None = None,
+    types: Collection[str] | None = None,
+    where: str | None = None,
 ) -> None:
     """Define the `c_<type>` views on `con` (`plan.scope_steps` says what they hold)."""
     from cxport.engines.duckdb import define
     from cxport.exports.plan import scope_steps
 
-    for step in scope_steps(scope, types):
+    for step in scope_steps(scope, types, where):
         define(con, step)
 
 
