@@ -101,6 +101,23 @@ def fact_rows(
         con.close()
 
 
+def stored_differences(con: Any, one: str, other: str) -> dict[str, int]:
+    """Per stored kept fact, the rows of schema `one`'s table not in `other`'s,
+    and the other way round (`EXCEPT ALL`, so duplicates count): {} when equal."""
+    from cxport.exports import kept
+
+    out = {}
+    for name in sorted(kept.stored_facts()):
+        a, b = f"SELECT * FROM {one}.{name}", f"SELECT * FROM {other}.{name}"
+        (n,) = con.execute(
+            f"SELECT (SELECT count(*) FROM ({a} EXCEPT ALL {b})) +"
+            f" (SELECT count(*) FROM ({b} EXCEPT ALL {a}))"
+        ).fetchone() or (0,)
+        if n:
+            out[name] = int(n)
+    return out
+
+
 def read_ndjson(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 

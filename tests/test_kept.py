@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from helpers import rows, write_ndjson
+from helpers import rows, stored_differences, write_ndjson
 from record_builders import agent, channel, conversation, inbound, lock, presence, reply, status
 
 from cxport.exports import kept
@@ -479,20 +479,6 @@ def test_an_export_defines_only_the_snapshot_views_it_reads() -> None:
 # --- built by shares of the conversations ------------------------------------
 
 
-def _stored_differences(con: Connection, one: str, other: str) -> dict[str, int]:
-    """Per stored fact, the rows of one schema's table not in the other's (both ways)."""
-    out = {}
-    for name in sorted(kept.stored_facts()):
-        a, b = f"SELECT * FROM {one}.{name}", f"SELECT * FROM {other}.{name}"
-        (n,) = con.execute(
-            f"SELECT (SELECT count(*) FROM ({a} EXCEPT ALL {b})) +"
-            f" (SELECT count(*) FROM ({b} EXCEPT ALL {a}))"
-        ).fetchone() or (0,)
-        if n:
-            out[name] = int(n)
-    return out
-
-
 def test_facts_built_by_shares_of_the_conversations_hold_the_rows_of_a_whole_build(
     copy_con: Connection,
 ) -> None:
@@ -521,8 +507,8 @@ def test_facts_built_by_shares_of_the_conversations_hold_the_rows_of_a_whole_bui
     for name in ("f_conversation_summary", "f_first_resolution"):
         (n,) = copy_con.execute(f"SELECT count(*) FROM {built[1]}.{name}").fetchone() or (0,)
         assert n > 100, name
-    assert _stored_differences(copy_con, built[1], built[3]) == {}
-    assert _stored_differences(copy_con, built[1], built[7]) == {}
+    assert stored_differences(copy_con, built[1], built[3]) == {}
+    assert stored_differences(copy_con, built[1], built[7]) == {}
 
 
 def test_a_stored_fact_built_by_shares_is_stored_whole_and_in_its_order(

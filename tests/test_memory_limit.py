@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
+from helpers import stored_differences
 
 from cxport.cli import main
 from cxport.errors import UsageError
@@ -164,10 +165,7 @@ def test_a_build_whole_under_a_small_limit_spills_and_holds_the_rows_of_one_by_s
         finally:
             cur.close()
         assert whole_build.peak > 0  # at 50 000 conversations: ~30 MB at once
-        for name in sorted(kept.stored_facts()):
-            a, b = f"SELECT * FROM {whole}.{name}", f"SELECT * FROM {shared}.{name}"
-            assert con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone() == (0,)
-            assert con.execute(f"SELECT count(*) FROM ({b} EXCEPT ALL {a})").fetchone() == (0,)
+        assert stored_differences(con, whole, shared) == {}
     finally:
         con.close()
     assert not spill.exists() or not any(spill.iterdir())
