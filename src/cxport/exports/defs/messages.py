@@ -182,8 +182,7 @@ MESSAGES = ExportDef(
     )
     SELECT m.message_id, m.created_at, m.conversation_id,
            ch.medium, ch.name AS channel, ch.display_name AS channel_display_name,
-           m.contact_profile_id, ct.primary_identifier AS contact_primary,
-           ct.secondary_identifier AS contact_secondary,
+           m.contact_profile_id, m.contact_primary, m.contact_secondary,
            m.message_type, m.source, m.outbound_message_type, m.direction,
            coalesce(m.agent_id, m.virtual_agent_id) AS agent_id,
            CASE WHEN m.agent_id IS NOT NULL THEN a.name ELSE va.name END AS agent_name,
@@ -199,7 +198,6 @@ MESSAGES = ExportDef(
     FROM f_range_message AS m
     CROSS JOIN req AS r
     LEFT JOIN e_channel AS ch ON ch.channel_id = m.channel_id
-    LEFT JOIN e_contact AS ct ON ct.contact_profile_id = m.contact_profile_id
     LEFT JOIN e_agent AS a ON a.agent_id = m.agent_id
     LEFT JOIN e_virtual_agent AS va ON va.virtual_agent_id = m.virtual_agent_id
     LEFT JOIN e_team AS tm ON tm.team_id = m.team_id

@@ -5,8 +5,13 @@ on the selected channels, each with its conversation's `channel_id`,
 `contact_profile_id` and `url` from the `conversation` entity (NULL when
 the entity is unknown at the snapshot: such a message has no channel, so
 it is kept only when no channel filter is given, and belongs to no
-contact). Every message column is carried; the name `created_at` is the
-message's `at`.
+contact), and that contact's identifiers (`contact_primary`,
+`contact_secondary`). Every message column is carried; the name
+`created_at` is the message's `at`. The contact is joined to the
+conversations before they are joined to the messages: joined to the
+messages apart, its table and the conversations' both had to be held while
+the messages passed, and at 10 M conversations the second spilled every
+message of the range with it (`docs/decisions.md`, "Memory").
 
 `f_range_contact` (a view): the contacts with at least one such message,
 with what the Contacts export counts of them (`first_at`: the first inbound
@@ -42,10 +47,17 @@ RANGE_MESSAGE = Fact(
     materialize=False,
     sql=f"""
     SELECT m.*, m."at" AS created_at,
-           c.channel_id, c.contact_profile_id, c.url AS conversation_url
+           c.channel_id, c.contact_profile_id, c.url AS conversation_url,
+           c.contact_primary, c.contact_secondary
     FROM s_message AS m
     CROSS JOIN req AS r
-    LEFT JOIN e_conversation AS c ON c.conversation_id = m.conversation_id
+    LEFT JOIN (
+        SELECT cv.conversation_id, cv.channel_id, cv.contact_profile_id, cv.url,
+               ct.primary_identifier AS contact_primary,
+               ct.secondary_identifier AS contact_secondary
+        FROM e_conversation AS cv
+        LEFT JOIN e_contact AS ct ON ct.contact_profile_id = cv.contact_profile_id
+    ) AS c ON c.conversation_id = m.conversation_id
     WHERE m."at" >= r.start_at AND m."at" < r.end_at AND {_ON_CHANNELS}
     """,
 )
