@@ -103,3 +103,29 @@ def test_the_ranges_hold_every_row_once(
         for where, bounds in chunks(con, "t", "nullif(name, '') NULLS LAST, id")
     ]
     assert sum(c[0] for c in counts if c) == 5000
+
+
+def test_wide_rows_are_sorted_in_smaller_chunks(tmp_path: Path) -> None:
+    """40 000 rows of 4 KB of text (160 MB) under a 128 MB limit: by their
+    count alone one chunk (131 072 rows a chunk), whose sort, in memory, would
+    not fit; by their width four, and the file is the one sorted at once
+    under the default limit."""
+    wide = """
+    SELECT printf('r%05d', i) AS id, TIMESTAMP '2024-06-01' + to_seconds(i % 997) AS "at",
+           repeat(chr(CAST(97 + i % 26 AS INTEGER)), 4000) AS name, i * 1000 AS ms, i / 7.0 AS avg
+    FROM range(40000) AS t(i)
+    """
+    files = []
+    for limit in ("128MB", ""):
+        folder = tmp_path / (limit or "default")
+        folder.mkdir()
+        store = open_store(folder / "store.duckdb", limits=Limits(limit, folder / "spill"))
+        install(store, ZoneInfo("UTC"))
+        store.execute(f"CREATE TABLE w AS {wide}")
+        ranges = chunks(store, "w", '"at", id')
+        assert (len(ranges) >= 4) if limit else (ranges == [("", [])])
+        out = folder / "wide.csv"
+        assert write(store, COLUMNS, "SELECT * FROM w", '"at", id', FileSpec(), out)[0] == 40000
+        files.append(out.read_bytes())
+        store.close()
+    assert files[0] == files[1]

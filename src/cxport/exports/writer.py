@@ -10,10 +10,9 @@ TIMESTAMPTZ, durations as integer seconds). Files are streamed by DuckDB's
 COPY to a temporary name beside the target and renamed when complete.
 
 The rows' order is the export's `order` (data, apart from its SQL). They are
-sorted apart from the query and from the COPY, in chunks that each sort in
-memory, so that no step fails past the memory limit and a large CSV file does
-not hold its rows twice on disk (a Parquet file, written by one COPY, does:
-issue 23, `write`).
+sorted apart from the query, in chunks that each sort in memory, so that no
+step fails past the memory limit and a large CSV file does not hold its rows
+twice on disk (a Parquet file, written by one COPY, does: issue 23, `write`).
 """
 
 from __future__ import annotations
@@ -151,10 +150,14 @@ def select_for(columns: tuple[Column, ...], query: str, spec: FileSpec) -> str:
 
 
 # Rows sorted at once, per MiB of the memory limit: a sorted run of about a
-# KiB per row (a `messages` row is about 300 bytes of CSV) stays well within
-# the limit, so a chunk's sort never spills.
+# KiB per row (a `messages` row is about 300 bytes of CSV, 470 in DuckDB's
+# memory) stays well within the limit, so a chunk's sort never spills.
 CHUNK_ROWS_PER_MIB = 1024
+# Wider rows make fewer a chunk: a sort holds about three times its rows'
+# values as text (`_row_width`).
+SORT_BYTES_PER_TEXT_BYTE = 3
 SAMPLE_ROWS = 65_536  # rows sampled for the chunks' bounds
+WIDTH_ROWS = 4_096  # rows whose width is measured
 
 
 def write(
@@ -171,36 +174,33 @@ def write(
     Returns (rows, bytes). The file appears only when complete.
 
     The rows are held unsorted in a temporary table of this call's own
-    (cursors of one store write at once), then sorted chunk by chunk into
-    another and copied out: a COPY whose query ends in its ORDER BY keeps the
-    sorted run in memory in DuckDB 2.0.1 and fails past the limit, and one sort
+    (cursors of one store write at once), then sorted chunk by chunk: one sort
     of every row of a large file spills all of them to disk beside their
     unsorted copy (a month of `messages` at 10 M conversations: about 40 GB).
     The chunks are ranges of the order's first key (`chunks`), each small
     enough to sort in memory, so in order one after the other they are the
-    file's order. A CSV file is each chunk's COPY appended in turn (the header
-    in the first), so at most one chunk's sorted rows are held at once; a
-    Parquet file is one COPY of every chunk's sorted rows. The COPY keeps a
-    table's order because `preserve_insertion_order` stays on (nothing sets it
-    but `engine.create_unsorted`, for its own cursor).
+    file's order. A CSV file is each chunk's COPY, its query ending in the
+    chunk's sort, appended in turn (the header in the first): a COPY ending in
+    its ORDER BY keeps the sorted run in memory in DuckDB 2.0.1 and fails past
+    the limit, which the chunk's size keeps it within; sorting it into a table
+    first spilled the table beside the unsorted one (a month of `messages` at
+    10 M: 15 % slower). A Parquet file, which cannot be appended to, is one
+    COPY of a table the chunks' sorted rows are inserted into in turn. The
+    COPY keeps the order because `preserve_insertion_order` stays on (nothing
+    sets it but `engine.create_unsorted`, for its own cursor).
     """
     unsorted = f"cx_unsorted_{uuid.uuid4().hex}"
     with run_after(con, f"DROP TABLE IF EXISTS {unsorted}"):
         create_unsorted(con, unsorted, [query])
         ranges = chunks(con, unsorted, order)
-        copies = [[r] for r in ranges] if spec.format == "csv" else [ranges]
         with _complete_file(spec, output) as target:
-            rows = 0
-            for n, copy in enumerate(copies):
-                sorted_rows = f"cx_export_{uuid.uuid4().hex}"
-                with run_after(con, f"DROP TABLE IF EXISTS {sorted_rows}"):
-                    verb = f"CREATE TEMP TABLE {sorted_rows} AS"
-                    for where, bounds in copy:
-                        sql = f"SELECT * FROM {unsorted}{where} ORDER BY {order}"
-                        con.execute(f"{verb} {sql}", bounds)
-                        verb = f"INSERT INTO {sorted_rows}"
-                    select = select_for(columns, f"SELECT * FROM {sorted_rows}", spec)
-                    rows += _copy(con, select, spec, target, header=n == 0)
+            if spec.format == "csv":
+                rows = 0
+                for n, (where, bounds) in enumerate(ranges):
+                    sql = f"SELECT * FROM {unsorted}{where} ORDER BY {order}"
+                    rows += _copy(con, select_for(columns, sql, spec), spec, target, n == 0, bounds)
+            else:
+                rows = _copy_parquet(con, columns, unsorted, ranges, order, spec, target)
         return rows, target.size
 
 
@@ -211,13 +211,19 @@ def chunks(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[Range
     """The rows of `table` as ranges of `order`'s first key, in its order: one
     range holding every row when they sort in memory at once.
 
-    Bounds are quantiles of a sample of the key; a range holds every row from
+    A range holds at most CHUNK_ROWS_PER_MIB rows a MiB of the limit, fewer
+    when the rows are wide (`_row_width`). Bounds are quantiles of a sample of
+    the key; a range holds every row from
     its bound to the next one's, so rows equal in the first key are in one
     range and the ranges' sorts, one after the other, are one sort. Rows whose
     key is NULL are a range of their own, where `order` puts them.
     """
     (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,)
-    per_chunk = max(1, memory_of(con) // MiB * CHUNK_ROWS_PER_MIB)
+    memory = memory_of(con)
+    per_chunk = max(1, memory // MiB * CHUNK_ROWS_PER_MIB)
+    if rows > WIDTH_ROWS:  # wide rows make smaller chunks
+        width = _row_width(con, table)
+        per_chunk = max(1, min(per_chunk, memory // max(1, SORT_BYTES_PER_TEXT_BYTE * width)))
     key = _first_key(order) if rows > per_chunk else None  # parsed only when needed
     if key is None:
         return [("", [])]
@@ -239,6 +245,45 @@ def chunks(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[Range
         ranges.append((" WHERE " + " AND ".join(tests), [v for v in (lo, hi) if v is not None]))
     nulls: Range = (f" WHERE ({expr}) IS NULL", [])
     return [nulls, *ranges] if nulls_first else [*ranges, nulls]
+
+
+def _copy_parquet(
+    con: duckdb.DuckDBPyConnection,
+    columns: tuple[Column, ...],
+    unsorted: str,
+    ranges: list[Range],
+    order: str,
+    spec: FileSpec,
+    target: _Target,
+) -> int:
+    """One COPY of a table the ranges' sorted rows are inserted into in turn:
+    a Parquet file cannot be appended to. Returns the rows."""
+    sorted_rows = f"cx_export_{uuid.uuid4().hex}"
+    with run_after(con, f"DROP TABLE IF EXISTS {sorted_rows}"):
+        verb = f"CREATE TEMP TABLE {sorted_rows} AS"
+        for where, bounds in ranges:
+            con.execute(f"{verb} SELECT * FROM {unsorted}{where} ORDER BY {order}", bounds)
+            verb = f"INSERT INTO {sorted_rows}"
+        select = select_for(columns, f"SELECT * FROM {sorted_rows}", spec)
+        return _copy(con, select, spec, target, header=True)
+
+
+def _row_width(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """The mean bytes of `table`'s first rows, every value counted as its text.
+
+    The first rows, not a sample: a sample reads every column of every row,
+    and a month of `messages` at 10 M conversations is 21 GB, mostly spilled.
+    A file whose rows widen along the table may get larger chunks than its
+    mean row asks; each chunk still holds at most CHUNK_ROWS_PER_MIB rows a MiB.
+    """
+    described = con.execute(f"DESCRIBE {table}").fetchall()
+    widths = " + ".join(
+        f"coalesce(strlen(CAST({_quote_ident(name)} AS VARCHAR)), 0)" for name, *_ in described
+    )
+    (width,) = con.execute(
+        f"SELECT avg({widths}) FROM (SELECT * FROM {table} LIMIT {WIDTH_ROWS})"
+    ).fetchone() or (0,)
+    return int(width or 0)
 
 
 @functools.cache
@@ -295,17 +340,23 @@ def _complete_file(spec: FileSpec, output: str | Path) -> Iterator[_Target]:
 
 
 def _copy(
-    con: duckdb.DuckDBPyConnection, select: str, spec: FileSpec, target: _Target, header: bool
+    con: duckdb.DuckDBPyConnection,
+    select: str,
+    spec: FileSpec,
+    target: _Target,
+    header: bool,
+    params: list[object] | None = None,
 ) -> int:
-    """COPY `select`'s rows to `target`'s file, or after what it holds (header:
-    the first COPY). Returns the rows."""
+    """COPY `select`'s rows (given `params`) to `target`'s file, or after what it
+    holds (header: the first COPY). Returns the rows."""
     path = target.path if header else target.path.with_suffix(".part")
     if spec.format == "parquet":
         options = "FORMAT parquet, COMPRESSION zstd"
     else:
         options = spec.csv_options(header)
     try:
-        result = con.execute(f"COPY ({select}) TO '{path.as_posix()}' ({options})").fetchone()
+        copy = f"COPY ({select}) TO '{path.as_posix()}' ({options})"
+        result = con.execute(copy, params or []).fetchone()
         if not header:
             _append(path, target.path)
     finally:
