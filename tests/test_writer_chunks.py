@@ -1,8 +1,8 @@
 """A large file is sorted in chunks, ranges of its order's first key (issue 23).
 
-The writer sorts at most about a KiB per MiB of the memory limit's rows at
-once (`writer.CHUNK_ROWS_PER_MIB`); here that share is lowered so that a few
-thousand rows make dozens of chunks, and every file (CSV, CSV for Excel,
+The writer sorts at most 512 rows per MiB of the memory limit at once, fewer
+when they are wide (`writer.CHUNK_ROWS_PER_MIB`, `SORT_BYTES_PER_TEXT_BYTE`);
+here that share is lowered so that a few thousand rows make dozens of chunks, and every file (CSV, CSV for Excel,
 Parquet, orders with their NULLs last or first, a text key, a descending key)
 must be the bytes of the same rows sorted at once.
 """
