@@ -186,7 +186,7 @@ def write(
     its ORDER BY keeps the sorted run in memory in DuckDB 2.0.1 and fails past
     the limit, which the chunk's size keeps it within; sorting it into a table
     first spilled the table beside the unsorted one (a month of `messages` at
-    10 M: 15 % slower). A Parquet file, which cannot be appended to, is one
+    10 M: about 1.6 s more a range). A Parquet file, which cannot be appended to, is one
     COPY of a table the chunks' sorted rows are inserted into in turn. The
     COPY keeps the order because `preserve_insertion_order` stays on (nothing
     sets it but `engine.create_unsorted`, for its own cursor).
@@ -215,10 +215,10 @@ def chunks(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[Range
 
     A range holds at most CHUNK_ROWS_PER_MIB rows a MiB of the limit, fewer
     when the rows are wide (`_row_width`). Bounds are quantiles of a sample of
-    the key; a range holds every row from
-    its bound to the next one's, so rows equal in the first key are in one
-    range and the ranges' sorts, one after the other, are one sort. Rows whose
-    key is NULL are a range of their own, where `order` puts them.
+    the key; a range holds every row from its bound to the next one's, so rows
+    equal in the first key are in one range and the ranges' sorts, one after
+    the other, are one sort. Rows whose key is NULL are a range of their own,
+    where `order` puts them.
     """
     (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,)
     memory = memory_of(con)
