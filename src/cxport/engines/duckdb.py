@@ -25,7 +25,7 @@ import pyarrow as pa
 from cxport.engines import Engine, OnFile, Progress, Traits
 from cxport.exports import engine
 from cxport.exports.catalogue import Column
-from cxport.exports.engine import create_sorted
+from cxport.exports.engine import create_table
 from cxport.exports.facts import FactContext
 from cxport.exports.plan import Helpers, Kind, Plan, Step, stages
 from cxport.exports.writer import FileSpec, write
@@ -39,7 +39,7 @@ TRAITS = Traits(
     helpers=engine.MACROS,
     zone_helper="SQL CASEs over the zone's offsets in the window; a Python function outside it",
     sorted_table="staged: the rows materialized unsorted, then sorted into the table"
-    " (`engine.create_sorted`: each step spills)",
+    " (`engine.create_table`: each step spills)",
     python_rows="columns as typed list parameters zipped by unnest (no Arrow scan: it imports pandas)",
     transaction="BEGIN on the plan's cursor; COMMIT after each file",
     kept_facts=True,
@@ -68,7 +68,7 @@ def define(con: duckdb.DuckDBPyConnection, step: Step, ctx: FactContext | None =
         inputs = {name: con.sql(sql).to_arrow_table() for name, sql in step.inputs}
         load(con, step.name, step.rows(inputs, ctx))
     elif step.kind is Kind.SORTED:
-        create_sorted(con, step.name, step.sql, step.order)
+        create_table(con, step.name, [step.sql], step.order)
     else:
         kind = "TABLE" if step.kind is Kind.TABLE else "VIEW"
         con.execute(f"CREATE OR REPLACE TEMP {kind} {step.name} AS {step.sql}")

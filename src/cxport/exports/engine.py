@@ -47,11 +47,19 @@ MACROS = (
 )
 
 
-def create_sorted(con: duckdb.DuckDBPyConnection, table: str, query: str, order: str) -> None:
-    """Create `table` (`TEMP` unless schema-qualified) holding the rows of `query`
-    in `order` (an ORDER BY list over what `query` selects).
+# A query, or a query and its parameters.
+Query = str | tuple[str, list[object]]
 
-    In two steps, each of which spills to disk past the memory limit
+
+def create_table(
+    con: duckdb.DuckDBPyConnection, table: str, queries: Iterable[Query], order: str | None
+) -> None:
+    """Create `table` (`TEMP` unless schema-qualified) holding the rows of
+    `queries` together, each asked for once the rows of the one before are in
+    (a build by shares narrows its views in between, `kept.py`); in `order`
+    (an ORDER BY list over what they select) when given.
+
+    Sorted in two steps, each of which spills to disk past the memory limit
     (`limits.py`): the rows materialized unsorted, then sorted into `table`.
     In DuckDB 2.0 a sort fed by hash joins in the same pipeline does not spill,
     nor does a COPY whose query ends in a sort (issue 23), so a query ending in
@@ -63,16 +71,6 @@ def create_sorted(con: duckdb.DuckDBPyConnection, table: str, query: str, order:
     holds for all, and a COPY another cursor plans meanwhile writes its sorted
     rows out of order. So it is off for this cursor only (`SET SESSION`).
     """
-    create_table(con, table, [query], order)
-
-
-def create_table(
-    con: duckdb.DuckDBPyConnection, table: str, queries: Iterable[str], order: str | None
-) -> None:
-    """Create `table` (`TEMP` unless schema-qualified) holding the rows of
-    `queries` together, each asked for once the rows of the one before are in
-    (a build by shares narrows its views in between, `kept.py`); in `order`
-    when given, as `create_sorted` sorts them."""
     kind = "TABLE" if "." in table else "TEMP TABLE"
     if order is None:
         _fill(con, f"CREATE OR REPLACE {kind} {table}", table, queries)
@@ -83,7 +81,7 @@ def create_table(
         con.execute(f"CREATE OR REPLACE {kind} {table} AS SELECT * FROM {staging} ORDER BY {order}")
 
 
-def create_unsorted(con: duckdb.DuckDBPyConnection, table: str, queries: Iterable[str]) -> None:
+def create_unsorted(con: duckdb.DuckDBPyConnection, table: str, queries: Iterable[Query]) -> None:
     """Create the temporary `table` holding the rows of `queries`, in no order
     (`create_table`'s first step when it sorts)."""
     # No order to keep, so no buffering to keep it.
@@ -92,11 +90,15 @@ def create_unsorted(con: duckdb.DuckDBPyConnection, table: str, queries: Iterabl
         _fill(con, f"CREATE TEMP TABLE {table}", table, queries)
 
 
-def _fill(con: duckdb.DuckDBPyConnection, create: str, table: str, queries: Iterable[str]) -> None:
+def _fill(
+    con: duckdb.DuckDBPyConnection, create: str, table: str, queries: Iterable[Query]
+) -> None:
     """`create` (a CREATE … TABLE statement's start) with the first query's rows,
-    then the other queries' rows inserted."""
-    for n, query in enumerate(queries):
-        con.execute(f"{create} AS {query}" if n == 0 else f"INSERT INTO {table} {query}")
+    then the other queries' rows inserted, in turn."""
+    for n, item in enumerate(queries):
+        query, params = (item, []) if isinstance(item, str) else item
+        sql = f"{create} AS {query}" if n == 0 else f"INSERT INTO {table} {query}"
+        con.execute(sql, params)
 
 
 @contextlib.contextmanager

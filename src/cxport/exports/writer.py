@@ -25,14 +25,14 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from cxport.exports.catalogue import ColType, Column
-from cxport.exports.engine import create_unsorted, run_after
+from cxport.exports.engine import Query, create_table, create_unsorted, run_after
 from cxport.limits import MiB, memory_of
 
 BOM = "\ufeff".encode()
@@ -186,23 +186,25 @@ def write(
     its ORDER BY keeps the sorted run in memory in DuckDB 2.0.1 and fails past
     the limit, which the chunk's size keeps it within; sorting it into a table
     first spilled the table beside the unsorted one (a month of `messages` at
-    10 M: about 1.6 s more a range). A Parquet file, which cannot be appended to, is one
-    COPY of a table the chunks' sorted rows are inserted into in turn. The
-    COPY keeps the order because `preserve_insertion_order` stays on (nothing
-    sets it but `engine.create_unsorted`, for its own cursor).
+    10 M: about 1.6 s more a range). A Parquet file, which cannot be appended
+    to, is one COPY of a table the chunks' sorted rows are inserted into in
+    turn. The COPY keeps the order because `preserve_insertion_order` stays on
+    (nothing sets it but `engine.create_unsorted`, for its own cursor).
     """
     unsorted = f"cx_unsorted_{uuid.uuid4().hex}"
     with run_after(con, f"DROP TABLE IF EXISTS {unsorted}"):
         create_unsorted(con, unsorted, [query])
-        ranges = chunks(con, unsorted, order)
+        in_turn = [
+            (f"SELECT * FROM {unsorted}{where} ORDER BY {order}", bounds)
+            for where, bounds in chunks(con, unsorted, order)
+        ]
         with _complete_file(spec, output) as target:
             if spec.format == "csv":
                 rows = 0
-                for n, (where, bounds) in enumerate(ranges):
-                    sql = f"SELECT * FROM {unsorted}{where} ORDER BY {order}"
+                for n, (sql, bounds) in enumerate(in_turn):
                     rows += _copy(con, select_for(columns, sql, spec), spec, target, n == 0, bounds)
             else:
-                rows = _copy_parquet(con, columns, unsorted, ranges, order, spec, target)
+                rows = _copy_parquet(con, columns, in_turn, spec, target)
         return rows, target.size
 
 
@@ -252,20 +254,15 @@ def chunks(con: duckdb.DuckDBPyConnection, table: str, order: str) -> list[Range
 def _copy_parquet(
     con: duckdb.DuckDBPyConnection,
     columns: tuple[Column, ...],
-    unsorted: str,
-    ranges: list[Range],
-    order: str,
+    in_turn: Iterable[Query],
     spec: FileSpec,
     target: _Target,
 ) -> int:
-    """One COPY of a table the ranges' sorted rows are inserted into in turn:
-    a Parquet file cannot be appended to. Returns the rows."""
+    """One COPY of a table the chunks' sorted rows (`in_turn`) are inserted
+    into in turn: a Parquet file cannot be appended to. Returns the rows."""
     sorted_rows = f"cx_export_{uuid.uuid4().hex}"
     with run_after(con, f"DROP TABLE IF EXISTS {sorted_rows}"):
-        verb = f"CREATE TEMP TABLE {sorted_rows} AS"
-        for where, bounds in ranges:
-            con.execute(f"{verb} SELECT * FROM {unsorted}{where} ORDER BY {order}", bounds)
-            verb = f"INSERT INTO {sorted_rows}"
+        create_table(con, sorted_rows, in_turn, None)
         select = select_for(columns, f"SELECT * FROM {sorted_rows}", spec)
         return _copy(con, select, spec, target, header=True)
 
