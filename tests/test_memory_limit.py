@@ -36,7 +36,7 @@ SMALL = "128MB"  # one thread (`limits.threads_for`); a month of messages alone 
 # Below the least limit cxport accepts (`limits.SMALLEST`), set on DuckDB by the test
 # alone: at 50 000 conversations one COPY sorting May's messages in it fails at
 # 90 MB and passes at 95 MB (at 100 MB too until the messages met their contacts
-# through their conversations, 2026-12-07: one hash table less beside the
+# through their conversations, 2026-12-08: one hash table less beside the
 # sort); in chunks they are written at 64 MB. At 128 MB the COPY failed only
 # from about 200 000 conversations, a store too slow to build here
 # (docs/performance.md).

@@ -2,9 +2,10 @@
 
 The writer sorts at most 512 rows per MiB of the memory limit at once, fewer
 when they are wide (`writer.CHUNK_ROWS_PER_MIB`, `SORT_BYTES_PER_TEXT_BYTE`);
-here that share is lowered so that a few thousand rows make dozens of chunks, and every file (CSV, CSV for Excel,
-Parquet, orders with their NULLs last or first, a text key, a descending key)
-must be the bytes of the same rows sorted at once.
+here that share is lowered so that a few thousand rows make dozens of
+chunks, and every file (CSV, CSV for Excel, Parquet, orders with their NULLs
+last or first, a text key, a descending key) must be the bytes of the same
+rows sorted at once.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def test_the_ranges_hold_every_row_once(
 
 def test_wide_rows_are_sorted_in_smaller_chunks(tmp_path: Path) -> None:
     """40 000 rows of 4 KB of text (160 MB) under a 128 MB limit: by their
-    count alone one chunk (131 072 rows a chunk), whose sort, in memory, would
+    count alone one chunk (61 952 rows a chunk), whose sort, in memory, would
     not fit; by their width four, and the file is the one sorted at once
     under the default limit."""
     wide = """
